@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Re-sign an existing ostree commit into a new one: every selected regular
+ * file gets a security.ima signature on a new content object; everything
+ * else (directories, symlinks, other xattrs, commit metadata) is kept.
+ * Hashing and signing run on worker threads, deduplicated by content.
+ * All writes happen in one repository transaction; the target ref only moves
+ * if everything succeeded.
+ */
+#pragma once
+
+#include <ostree.h>
+
+#include "oima-hash.h"
+#include "oima-path-filter.h"
+#include "oima-signing-key.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint64 files_total;    /* regular files seen in the tree (after dedup by object) */
+  guint64 files_done;
+  guint64 files_signed;   /* objects that got a new signature */
+  guint64 files_skipped;  /* symlinks, already signed (without overwrite), not selected */
+  guint64 signatures_made; /* distinct content digests signed */
+  guint64 bytes_hashed;
+  guint64 evm_removed;     /* security.evm removed: it covered the old security.ima */
+  guint commit_signatures_dropped; /* detached GPG/ostree-sign signatures not copied */
+} OimaCommitSignProgress;
+
+typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progress,
+                                            gpointer user_data);
+
+typedef struct {
+  OimaSigningKey *key;      /* required */
+  OimaHashAlgo algo;        /* default sha256 */
+  gboolean overwrite;       /* replace an existing security.ima */
+  guint n_jobs;             /* 0 = number of CPUs */
+  OimaPathFilter *filter;   /* NULL = every regular file */
+  /* Called on the calling thread, at most a few times per second. */
+  OimaCommitSignProgressFunc progress;
+  gpointer progress_data;
+} OimaCommitSignOptions;
+
+/* Sign @src_rev's files and write a new commit; set @target_ref (a local ref,
+ * or "remote:ref") to it.  @target_ref may be NULL to only write the commit.
+ * On failure the ref and the repository's refs are untouched (objects
+ * already written stay in the repository as unreferenced, like any aborted
+ * transaction, and are reclaimed by `ostree prune`). */
+gboolean oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
+                           const OimaCommitSignOptions *options, char **out_commit,
+                           OimaCommitSignProgress *out_stats, GCancellable *cancellable,
+                           GError **error);
+
+G_END_DECLS

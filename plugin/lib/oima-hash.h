@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Hash algorithms as the kernel numbers them (include/uapi/linux/hash_info.h),
+ * and streaming digests through OpenSSL EVP.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  OIMA_HASH_MD4 = 0,
+  OIMA_HASH_MD5 = 1,
+  OIMA_HASH_SHA1 = 2,
+  OIMA_HASH_RIPEMD160 = 3,
+  OIMA_HASH_SHA256 = 4,
+  OIMA_HASH_SHA384 = 5,
+  OIMA_HASH_SHA512 = 6,
+  OIMA_HASH_SHA224 = 7,
+  OIMA_HASH_SM3_256 = 17,
+  OIMA_HASH_STREEBOG_256 = 18,
+  OIMA_HASH_STREEBOG_512 = 19,
+} OimaHashAlgo;
+
+/* Largest digest any supported algorithm produces. */
+#define OIMA_MAX_DIGEST_SIZE 64
+
+gboolean oima_hash_algo_from_name (const char *name, OimaHashAlgo *out_algo, GError **error);
+gboolean oima_hash_algo_from_kernel_id (guint id, OimaHashAlgo *out_algo, GError **error);
+const char *oima_hash_algo_name (OimaHashAlgo algo);
+/* Returns 0 for an algorithm this build of OpenSSL cannot compute. */
+gsize oima_hash_algo_digest_size (OimaHashAlgo algo);
+/* TRUE if OpenSSL can compute (and sign with) this algorithm. */
+gboolean oima_hash_algo_is_available (OimaHashAlgo algo);
+
+/* Digest of everything readable from @stream (not closed). @out_digest must
+ * hold OIMA_MAX_DIGEST_SIZE bytes; @out_len receives the digest length. */
+gboolean oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest,
+                           gsize *out_len, GCancellable *cancellable, GError **error);
+gboolean oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,
+                       GCancellable *cancellable, GError **error);
+gboolean oima_hash_buffer (OimaHashAlgo algo, const void *data, gsize len, guint8 *out_digest,
+                           gsize *out_len, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/pem.h>
+#include <openssl/store.h>
+#include <openssl/ui.h>
+
+#include "oima-key-loader.h"
+#include "oima-util.h"
+
+typedef struct {
+  const char *passphrase;
+  gboolean asked;
+} PassphraseRequest;
+
+/* pem_password_cb: hands out the passphrase we were given, and remembers
+ * that one was needed so errors can say so. */
+static int
+passphrase_cb (char *buf, int size, int rwflag, void *userdata)
+{
+  PassphraseRequest *req = userdata;
+  req->asked = TRUE;
+  if (req->passphrase == NULL)
+    return -1;
+  size_t len = strlen (req->passphrase);
+  if (len > (size_t)size)
+    return -1;
+  memcpy (buf, req->passphrase, len);
+  return (int)len;
+}
+
+static gboolean
+is_uri (const char *key)
+{
+  /* "scheme:..." where scheme is letters (not a path like ./a:b or C:) */
+  const char *colon = strchr (key, ':');
+  if (colon == NULL || colon - key < 2)
+    return FALSE;
+  for (const char *p = key; p < colon; p++)
+    if (!g_ascii_isalnum (*p) && *p != '+' && *p != '-' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+check_readable_file (const char *what, const char *path, GError **error)
+{
+  struct stat st;
+  if (stat (path, &st) < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s %s: %s", what, path,
+                   g_strerror (errsv));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    return oima_throw (error, "%s %s: not a regular file", what, path);
+  return TRUE;
+}
+
+static EVP_PKEY *
+load_from_store (const char *uri, const char *display, const char *passphrase, GError **error)
+{
+  PassphraseRequest req = { passphrase, FALSE };
+  UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback (passphrase_cb, 0);
+  if (ui == NULL)
+    return oima_null_throw_openssl (error, "Creating passphrase callback");
+
+  EVP_PKEY *pkey = NULL;
+  g_autoptr (OSSL_STORE_CTX) store = OSSL_STORE_open_ex (uri, NULL, NULL, ui, &req, NULL, NULL, NULL);
+  if (store != NULL)
+    {
+      OSSL_STORE_expect (store, OSSL_STORE_INFO_PKEY);
+      while (pkey == NULL && !OSSL_STORE_eof (store))
+        {
+          g_autoptr (OSSL_STORE_INFO) info = OSSL_STORE_load (store);
+          if (info == NULL)
+            {
+              if (OSSL_STORE_error (store))
+                break;
+              continue;
+            }
+          if (OSSL_STORE_INFO_get_type (info) == OSSL_STORE_INFO_PKEY)
+            pkey = OSSL_STORE_INFO_get1_PKEY (info);
+        }
+    }
+  UI_destroy_method (ui);
+
+  if (pkey != NULL)
+    {
+      ERR_clear_error ();
+      return pkey;
+    }
+  if (req.asked && passphrase == NULL)
+    {
+      ERR_clear_error ();
+      return oima_null_throw (error,
+                              "Private key %s is encrypted: give its passphrase with "
+                              "--key-pass-file FILE or the environment variable OSTREE_IMA_KEY_PASS",
+                              display);
+    }
+  if (req.asked)
+    {
+      ERR_clear_error ();
+      return oima_null_throw (error, "Cannot decrypt private key %s: wrong passphrase", display);
+    }
+  return oima_null_throw_openssl (error, "No private key found in %s", display);
+}
+
+EVP_PKEY *
+oima_key_loader_load_private (const char *key, const char *passphrase, gboolean *out_from_token,
+                              GError **error)
+{
+  *out_from_token = FALSE;
+  if (key == NULL || *key == '\0')
+    return oima_null_throw (error, "No signing key given (--key)");
+
+  if (g_str_has_prefix (key, "pkcs11:"))
+    {
+      *out_from_token = TRUE;
+      return oima_key_engine_load_pkcs11 (key, passphrase, error);
+    }
+  if (is_uri (key) && !g_file_test (key, G_FILE_TEST_EXISTS))
+    {
+      /* Any other scheme an OpenSSL provider registered (file:, ...).  Do
+       * not echo the URI: it may carry a PIN. */
+      return load_from_store (key, "(store URI)", passphrase, error);
+    }
+
+  if (!check_readable_file ("Private key", key, error))
+    return NULL;
+  g_autofree char *abs = g_canonicalize_filename (key, NULL);
+  g_autofree char *uri = g_strconcat ("file:", abs, NULL);
+  return load_from_store (uri, key, passphrase, error);
+}
+
+GPtrArray *
+oima_key_loader_load_certs (const char *path, GError **error)
+{
+  if (!check_readable_file ("Certificate", path, error))
+    return NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  if (len > G_MAXINT)
+    return oima_null_throw (error, "Certificate %s: file too large", path);
+
+  g_autoptr (GPtrArray) certs = g_ptr_array_new_with_free_func ((GDestroyNotify)X509_free);
+  if (memmem (contents, len, "-----BEGIN", 10) != NULL)
+    {
+      g_autoptr (BIO) bio = BIO_new_mem_buf (contents, (int)len);
+      X509 *cert;
+      while ((cert = PEM_read_bio_X509 (bio, NULL, NULL, NULL)) != NULL)
+        g_ptr_array_add (certs, cert);
+      ERR_clear_error ();
+    }
+  else
+    {
+      const unsigned char *p = (const unsigned char *)contents;
+      X509 *cert = d2i_X509 (NULL, &p, (long)len);
+      if (cert != NULL)
+        {
+          g_ptr_array_add (certs, cert);
+          if (p != (const unsigned char *)contents + len)
+            return oima_null_throw (error, "Certificate %s: trailing data after DER certificate",
+                                    path);
+        }
+    }
+  if (certs->len == 0)
+    return oima_null_throw_openssl (error, "Certificate %s: no PEM or DER X.509 certificate", path);
+  return g_steal_pointer (&certs);
+}
+
+X509 *
+oima_key_loader_load_cert (const char *path, GError **error)
+{
+  g_autoptr (GPtrArray) certs = oima_key_loader_load_certs (path, error);
+  if (certs == NULL)
+    return NULL;
+  if (certs->len != 1)
+    return oima_null_throw (error, "Certificate %s holds %u certificates, expected one", path,
+                            certs->len);
+  return X509_up_ref (certs->pdata[0]) ? certs->pdata[0] : NULL;
+}
+
+gboolean
+oima_cert_skid_keyid (X509 *cert, guint32 *out_keyid)
+{
+  const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id (cert);
+  ERR_clear_error ();
+  if (skid == NULL || ASN1_STRING_length (skid) < 4)
+    return FALSE;
+  const unsigned char *p = ASN1_STRING_get0_data (skid) + ASN1_STRING_length (skid) - 4;
+  *out_keyid = ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+  return TRUE;
+}

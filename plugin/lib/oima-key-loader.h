@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Loading keys and certificates: PEM or DER files (private keys optionally
+ * encrypted), OpenSSL store URIs, and PKCS#11 URIs.  Internal.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+/* @out_from_token is set when the key lives in a hardware/soft token. */
+EVP_PKEY *oima_key_loader_load_private (const char *key, const char *passphrase,
+                                        gboolean *out_from_token, GError **error);
+
+/* One certificate, PEM or DER. */
+X509 *oima_key_loader_load_cert (const char *path, GError **error);
+
+/* Every certificate in a PEM or DER file (a PEM file may hold several). */
+GPtrArray *oima_key_loader_load_certs (const char *path, GError **error);
+
+/* Key id the kernel finds @cert by: the last 4 bytes of its
+ * subjectKeyIdentifier.  FALSE if it has none. */
+gboolean oima_cert_skid_keyid (X509 *cert, guint32 *out_keyid);
+
+/* PKCS#11 through libp11's engine (oima-key-engine.c). */
+EVP_PKEY *oima_key_engine_load_pkcs11 (const char *uri, const char *pin, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fnmatch.h>
+
+#include "oima-path-filter.h"
+#include "oima-util.h"
+
+struct _OimaPathFilter {
+  GStrv includes;
+  GStrv excludes;
+};
+
+static gboolean
+check_globs (const char *const *globs, const char *option, GError **error)
+{
+  for (const char *const *g = globs; g && *g; g++)
+    if (**g != '/')
+      return oima_throw (error, "%s glob '%s' must be an absolute path inside the commit (\"/...\")",
+                         option, *g);
+  return TRUE;
+}
+
+OimaPathFilter *
+oima_path_filter_new (const char *const *includes, const char *const *excludes, GError **error)
+{
+  if (!check_globs (includes, "--include", error) || !check_globs (excludes, "--exclude", error))
+    return NULL;
+  OimaPathFilter *self = g_new0 (OimaPathFilter, 1);
+  self->includes = g_strdupv ((char **)includes);
+  self->excludes = g_strdupv ((char **)excludes);
+  return self;
+}
+
+void
+oima_path_filter_free (OimaPathFilter *filter)
+{
+  g_strfreev (filter->includes);
+  g_strfreev (filter->excludes);
+  g_free (filter);
+}
+
+static gboolean
+any_match (GStrv globs, const char *path)
+{
+  for (char **g = globs; g && *g; g++)
+    if (fnmatch (*g, path, 0) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+oima_path_filter_matches (const OimaPathFilter *filter, const char *path)
+{
+  if (filter == NULL)
+    return TRUE;
+  if (filter->includes && filter->includes[0] && !any_match (filter->includes, path))
+    return FALSE;
+  return !any_match (filter->excludes, path);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A private key that signs IMA digests, with the 4-byte key id the kernel
+ * uses to find the matching certificate.  Immutable once loaded: one key may
+ * be used from many threads at once.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/evp.h>
+
+#include "oima-hash.h"
+#include "oima-xattr-codec.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OimaSigningKey OimaSigningKey;
+
+/* Where a passphrase comes from: never argv.  @pass_file may be NULL; then
+ * the environment variable OSTREE_IMA_KEY_PASS is used if set.  Returns a
+ * newly allocated string (free with oima_passphrase_free) or NULL with
+ * *out_passphrase == NULL when there is none. */
+gboolean oima_passphrase_load (const char *pass_file, char **out_passphrase, GError **error);
+/* Wipe and free. */
+void oima_passphrase_free (char *passphrase);
+
+/* Load a private key from a PEM or DER file (optionally encrypted), or from
+ * an OpenSSL store URI such as "pkcs11:...".  The key id is computed from the
+ * public key as evmctl does.  Errors never contain key material or the
+ * passphrase. */
+OimaSigningKey *oima_signing_key_load (const char *key, const char *passphrase, GError **error);
+
+OimaSigningKey *oima_signing_key_ref (OimaSigningKey *key);
+void oima_signing_key_unref (OimaSigningKey *key);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSigningKey, oima_signing_key_unref)
+
+/* Take the key id from @cert_path (PEM or DER): last 4 bytes of its
+ * subjectKeyIdentifier.  Fails if the certificate's public key is not the
+ * signing key's. */
+gboolean oima_signing_key_use_cert (OimaSigningKey *key, const char *cert_path, GError **error);
+/* Parse "0x1234abcd" or "1234abcd". */
+gboolean oima_signing_key_set_keyid_hex (OimaSigningKey *key, const char *hex, GError **error);
+
+guint32 oima_signing_key_get_keyid (OimaSigningKey *key);
+/* "RSA-2048", "EC-P-256" */
+const char *oima_signing_key_describe (OimaSigningKey *key);
+EVP_PKEY *oima_signing_key_get_pkey (OimaSigningKey *key);
+/* SHA-256 of the DER SubjectPublicKeyInfo, hex; identifies the key in caches. */
+const char *oima_signing_key_get_fingerprint (OimaSigningKey *key);
+
+/* Raw signature over a precomputed @digest (PKCS#1 v1.5 with DigestInfo for
+ * RSA, DER for ECDSA). */
+GBytes *oima_signing_key_sign_digest (OimaSigningKey *key, OimaHashAlgo algo,
+                                      const guint8 *digest, gsize digest_len, GError **error);
+
+/* A complete signature v2 xattr value of @type (0x03 for security.ima,
+ * 0x05 for a portable security.evm) over @digest. */
+GBytes *oima_signing_key_sign_xattr (OimaSigningKey *key, OimaXattrType type, OimaHashAlgo algo,
+                                     const guint8 *digest, gsize digest_len, GError **error);
+
+/* Key id of a public key as evmctl computes it: SHA-1 over the
+ * subjectPublicKey BIT STRING contents, bytes 16..19. */
+gboolean oima_keyid_from_pkey (EVP_PKEY *pkey, guint32 *out_keyid, GError **error);
+
+G_END_DECLS

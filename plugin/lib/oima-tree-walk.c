@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "oima-tree-walk.h"
+#include "oima-util.h"
+
+char *
+oima_tree_child_path (const char *dir, const char *name)
+{
+  return g_str_equal (dir, "/") ? g_strconcat ("/", name, NULL) : g_strconcat (dir, "/", name, NULL);
+}
+
+static gboolean
+walk_dir (OstreeRepo *repo, const char *dirtree_checksum, const char *path,
+          OimaTreeWalkFileFunc func, gpointer user_data, GCancellable *cancellable,
+          GError **error)
+{
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  g_autoptr (GVariant) tree = NULL;
+  if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, dirtree_checksum, &tree,
+                                 error))
+    return FALSE;
+  g_autoptr (GVariant) files = g_variant_get_child_value (tree, 0);
+  g_autoptr (GVariant) dirs = g_variant_get_child_value (tree, 1);
+
+  gsize n = g_variant_n_children (files);
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *name;
+      g_autoptr (GVariant) csum_v = NULL;
+      g_variant_get_child (files, i, "(&s@ay)", &name, &csum_v);
+      g_autofree char *fpath = oima_tree_child_path (path, name);
+      g_autofree char *csum = ostree_checksum_from_bytes_v (csum_v);
+      if (!func (fpath, csum, user_data, error))
+        return FALSE;
+    }
+  n = g_variant_n_children (dirs);
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *name;
+      g_autoptr (GVariant) tree_v = NULL;
+      g_autoptr (GVariant) meta_v = NULL;
+      g_variant_get_child (dirs, i, "(&s@ay@ay)", &name, &tree_v, &meta_v);
+      g_autofree char *dpath = oima_tree_child_path (path, name);
+      g_autofree char *tree_csum = ostree_checksum_from_bytes_v (tree_v);
+      if (!walk_dir (repo, tree_csum, dpath, func, user_data, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+oima_tree_walk (OstreeRepo *repo, const char *dirtree_checksum, OimaTreeWalkFileFunc func,
+                gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  return walk_dir (repo, dirtree_checksum, "/", func, user_data, cancellable, error);
+}
+
+gboolean
+oima_resolve_commit (OstreeRepo *repo, const char *rev, char **out_commit,
+                     GVariant **out_commit_variant, char **out_root_tree, GError **error)
+{
+  g_autofree char *commit = NULL;
+  if (!ostree_repo_resolve_rev (repo, rev, FALSE, &commit, error))
+    return FALSE;
+  g_autoptr (GVariant) commit_v = NULL;
+  OstreeRepoCommitState state = 0;
+  if (!ostree_repo_load_commit (repo, commit, &commit_v, &state, error))
+    return FALSE;
+  if (state & OSTREE_REPO_COMMIT_STATE_PARTIAL)
+    return oima_throw (error, "Commit %s is partial: pull it completely first", commit);
+  if (out_root_tree)
+    {
+      g_autoptr (GVariant) root_v = g_variant_get_child_value (commit_v, 6);
+      *out_root_tree = ostree_checksum_from_bytes_v (root_v);
+    }
+  if (out_commit)
+    *out_commit = g_steal_pointer (&commit);
+  if (out_commit_variant)
+    *out_commit_variant = g_steal_pointer (&commit_v);
+  return TRUE;
+}

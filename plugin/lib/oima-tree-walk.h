@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Depth-first walk over the file entries of an ostree commit's tree.
+ */
+#pragma once
+
+#include <ostree.h>
+
+G_BEGIN_DECLS
+
+/* Called for every non-directory entry (regular file or symlink) with its
+ * absolute path in the commit and its content object checksum.  Return
+ * FALSE with @error set to stop the walk. */
+typedef gboolean (*OimaTreeWalkFileFunc) (const char *path, const char *checksum,
+                                          gpointer user_data, GError **error);
+
+gboolean oima_tree_walk (OstreeRepo *repo, const char *dirtree_checksum,
+                         OimaTreeWalkFileFunc func, gpointer user_data,
+                         GCancellable *cancellable, GError **error);
+
+/* Resolve @rev to a complete commit; @out_root_tree gets its root dirtree. */
+gboolean oima_resolve_commit (OstreeRepo *repo, const char *rev, char **out_commit,
+                              GVariant **out_commit_variant, char **out_root_tree,
+                              GError **error);
+
+/* "/" + @name, or @dir + "/" + @name. */
+char *oima_tree_child_path (const char *dir, const char *name);
+
+G_END_DECLS

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <string.h>
+
+#include <openssl/rsa.h>
+
+#include "oima-key-loader.h"
+#include "oima-signing-key.h"
+#include "oima-trust.h"
+#include "oima-util.h"
+
+typedef struct {
+  guint32 keyid;
+  EVP_PKEY *pkey;
+  char *source;
+} TrustedKey;
+
+struct _OimaTrust {
+  gint refcount;
+  GArray *keys; /* TrustedKey; only appended to before the trust is shared */
+};
+
+static void
+trusted_key_clear (gpointer p)
+{
+  TrustedKey *k = p;
+  EVP_PKEY_free (k->pkey);
+  g_free (k->source);
+}
+
+const char *
+oima_verify_status_name (OimaVerifyStatus status)
+{
+  switch (status)
+    {
+    case OIMA_VERIFY_VALID:
+      return "valid";
+    case OIMA_VERIFY_UNSIGNED:
+      return "unsigned";
+    case OIMA_VERIFY_BAD_SIGNATURE:
+      return "bad-signature";
+    case OIMA_VERIFY_UNKNOWN_KEY:
+      return "unknown-key";
+    case OIMA_VERIFY_DIGEST_ONLY:
+      return "digest-only";
+    case OIMA_VERIFY_DIGEST_MISMATCH:
+      return "digest-mismatch";
+    }
+  return "unknown";
+}
+
+OimaTrust *
+oima_trust_new (void)
+{
+  OimaTrust *self = g_new0 (OimaTrust, 1);
+  self->refcount = 1;
+  self->keys = g_array_new (FALSE, TRUE, sizeof (TrustedKey));
+  g_array_set_clear_func (self->keys, trusted_key_clear);
+  return self;
+}
+
+OimaTrust *
+oima_trust_ref (OimaTrust *trust)
+{
+  g_atomic_int_inc (&trust->refcount);
+  return trust;
+}
+
+void
+oima_trust_unref (OimaTrust *trust)
+{
+  if (!g_atomic_int_dec_and_test (&trust->refcount))
+    return;
+  g_array_unref (trust->keys);
+  g_free (trust);
+}
+
+/* Key id as the kernel finds it: the tail of the subjectKeyIdentifier, or
+ * for a certificate without one, computed from the key like evmctl does. */
+static gboolean
+cert_keyid (X509 *cert, guint32 *out_keyid, GError **error)
+{
+  if (oima_cert_skid_keyid (cert, out_keyid))
+    return TRUE;
+  return oima_keyid_from_pkey (X509_get0_pubkey (cert), out_keyid, error);
+}
+
+static gboolean
+add_cert_file (OimaTrust *trust, const char *path, GError **error)
+{
+  g_autoptr (GPtrArray) certs = oima_key_loader_load_certs (path, error);
+  if (certs == NULL)
+    return FALSE;
+  for (guint i = 0; i < certs->len; i++)
+    {
+      X509 *cert = certs->pdata[i];
+      EVP_PKEY *pkey = X509_get0_pubkey (cert);
+      if (pkey == NULL)
+        return oima_throw_openssl (error, "Certificate %s: cannot read its public key", path);
+      TrustedKey k = { 0, NULL, g_strdup (path) };
+      if (!cert_keyid (cert, &k.keyid, error))
+        {
+          g_free (k.source);
+          return FALSE;
+        }
+      EVP_PKEY_up_ref (pkey);
+      k.pkey = pkey;
+      g_array_append_val (trust->keys, k);
+    }
+  return TRUE;
+}
+
+static gint
+cmp_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+gboolean
+oima_trust_add_path (OimaTrust *trust, const char *path, GError **error)
+{
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    return add_cert_file (trust, path, error);
+
+  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (names, g_steal_pointer (&child));
+    }
+  g_ptr_array_sort (names, cmp_strings);
+  if (names->len == 0)
+    return oima_throw (error, "Certificate directory %s holds no files", path);
+  for (guint i = 0; i < names->len; i++)
+    if (!add_cert_file (trust, names->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+guint
+oima_trust_get_n_keys (OimaTrust *trust)
+{
+  return trust->keys->len;
+}
+
+static gboolean
+verify_with_key (EVP_PKEY *pkey, OimaHashAlgo algo, const guint8 *digest, gsize digest_len,
+                 const guint8 *sig, gsize sig_len)
+{
+  g_autoptr (EVP_MD) md = oima_hash_algo_fetch_md (algo);
+  g_autoptr (EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new (pkey, NULL);
+  gboolean ok = md != NULL && ctx != NULL && EVP_PKEY_verify_init (ctx) > 0
+                && (!EVP_PKEY_is_a (pkey, "RSA")
+                    || EVP_PKEY_CTX_set_rsa_padding (ctx, RSA_PKCS1_PADDING) > 0)
+                && EVP_PKEY_CTX_set_signature_md (ctx, md) > 0
+                && EVP_PKEY_verify (ctx, sig, sig_len, digest, digest_len) == 1;
+  ERR_clear_error ();
+  return ok;
+}
+
+static void
+set_result (OimaVerifyStatus *out_status, char **out_detail, OimaVerifyStatus status,
+            char *detail)
+{
+  *out_status = status;
+  if (out_detail)
+    *out_detail = detail;
+  else
+    g_free (detail);
+}
+
+gboolean
+oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAlgo digest_algo,
+                              const guint8 *digest, gsize digest_len,
+                              OimaVerifyStatus *out_status, char **out_detail, GError **error)
+{
+  if (out_detail)
+    *out_detail = NULL;
+  if (ima == NULL)
+    {
+      set_result (out_status, out_detail, OIMA_VERIFY_UNSIGNED, g_strdup ("no security.ima"));
+      return TRUE;
+    }
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (ima, &len);
+  OimaXattrValue v;
+  g_autoptr (GError) local_error = NULL;
+  if (!oima_xattr_decode (data, len, &v, &local_error))
+    {
+      set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+                  g_strdup_printf ("malformed security.ima: %s", local_error->message));
+      return TRUE;
+    }
+  if (v.algo != digest_algo)
+    return oima_throw (error, "Internal error: content hashed with %s, value uses %s",
+                       oima_hash_algo_name (digest_algo), oima_hash_algo_name (v.algo));
+
+  switch (v.type)
+    {
+    case OIMA_XATTR_TYPE_IMA_DIGEST:
+    case OIMA_XATTR_TYPE_IMA_DIGEST_NG:
+      if (v.digest_len == digest_len && memcmp (v.digest, digest, digest_len) == 0)
+        set_result (out_status, out_detail, OIMA_VERIFY_DIGEST_ONLY,
+                    g_strdup_printf ("%s hash, no signature", oima_hash_algo_name (v.algo)));
+      else
+        set_result (out_status, out_detail, OIMA_VERIFY_DIGEST_MISMATCH,
+                    g_strdup_printf ("%s hash does not match the content",
+                                     oima_hash_algo_name (v.algo)));
+      return TRUE;
+    case OIMA_XATTR_TYPE_DIGSIG:
+      break;
+    default:
+      set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+                  g_strdup_printf ("%s is not an IMA file signature", oima_xattr_type_name (v.type)));
+      return TRUE;
+    }
+  if (v.version != 2)
+    {
+      set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+                  g_strdup ("signature v1 is deprecated and not verified"));
+      return TRUE;
+    }
+
+  gboolean key_found = FALSE;
+  for (guint i = 0; i < trust->keys->len; i++)
+    {
+      TrustedKey *k = &g_array_index (trust->keys, TrustedKey, i);
+      if (k->keyid != v.keyid)
+        continue;
+      key_found = TRUE;
+      if (verify_with_key (k->pkey, v.algo, digest, digest_len, v.sig, v.sig_len))
+        {
+          set_result (out_status, out_detail, OIMA_VERIFY_VALID, NULL);
+          return TRUE;
+        }
+    }
+  if (!key_found)
+    set_result (out_status, out_detail, OIMA_VERIFY_UNKNOWN_KEY,
+                g_strdup_printf ("no trusted certificate has key id %08x", v.keyid));
+  else
+    set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+                g_strdup_printf ("%s signature by key %08x does not match the content",
+                                 oima_hash_algo_name (v.algo), v.keyid));
+  return TRUE;
+}
+
+gboolean
+oima_trust_verify_ima (OimaTrust *trust, GBytes *ima, GInputStream *content,
+                       OimaVerifyStatus *out_status, char **out_detail,
+                       GCancellable *cancellable, GError **error)
+{
+  OimaHashAlgo algo = OIMA_HASH_SHA256;
+  if (ima != NULL)
+    {
+      gsize len = 0;
+      const guint8 *data = g_bytes_get_data (ima, &len);
+      OimaXattrValue v;
+      if (oima_xattr_decode (data, len, &v, NULL))
+        algo = v.algo;
+    }
+  guint8 digest[OIMA_MAX_DIGEST_SIZE];
+  gsize digest_len = 0;
+  if (ima != NULL && !oima_hash_stream (algo, content, digest, &digest_len, cancellable, error))
+    return FALSE;
+  return oima_trust_verify_ima_digest (trust, ima, algo, digest, digest_len, out_status,
+                                       out_detail, error);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <string.h>
+
+#include "oima-util.h"
+
+gboolean
+oima_throw (GError **error, const char *fmt, ...)
+{
+  va_list args;
+  va_start (args, fmt);
+  if (error != NULL)
+    *error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_FAILED, fmt, args);
+  va_end (args);
+  return FALSE;
+}
+
+gboolean
+oima_throw_errno (GError **error, const char *what)
+{
+  int errsv = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what,
+               g_strerror (errsv));
+  return FALSE;
+}
+
+gboolean
+oima_throw_openssl (GError **error, const char *fmt, ...)
+{
+  unsigned long code = ERR_peek_last_error ();
+  const char *reason = code != 0 ? ERR_reason_error_string (code) : NULL;
+  va_list args;
+  va_start (args, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s%s%s", msg, reason ? ": " : "",
+               reason ? reason : "");
+  ERR_clear_error ();
+  return FALSE;
+}
+
+void
+oima_prefix_error (GError **error, const char *fmt, ...)
+{
+  if (error == NULL || *error == NULL)
+    return;
+  va_list args;
+  va_start (args, fmt);
+  g_autofree char *prefix = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_prefix_error (error, "%s: ", prefix);
+}
+
+char *
+oima_hex_encode (const guint8 *data, gsize len)
+{
+  static const char hexchars[] = "0123456789abcdef";
+  char *out = g_malloc (len * 2 + 1);
+  for (gsize i = 0; i < len; i++)
+    {
+      out[2 * i] = hexchars[data[i] >> 4];
+      out[2 * i + 1] = hexchars[data[i] & 0xf];
+    }
+  out[len * 2] = '\0';
+  return out;
+}

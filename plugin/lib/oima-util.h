@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal helpers: GError shortcuts in the style of libglnx, and g_autoptr
+ * support for the OpenSSL types the library uses.  Not installed.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/store.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "oima-hash.h"
+
+G_BEGIN_DECLS
+
+/* Set a G_IO_ERROR_FAILED error and return FALSE. */
+gboolean oima_throw (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+#define oima_null_throw(error, ...) (oima_throw (error, __VA_ARGS__), NULL)
+
+/* Prefix @what to strerror(errno), keeping the GIOErrorEnum code. */
+gboolean oima_throw_errno (GError **error, const char *what);
+
+/* Message plus the reason of the most recent OpenSSL error (the queue is
+ * cleared).  OpenSSL reasons never contain key material. */
+gboolean oima_throw_openssl (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+#define oima_null_throw_openssl(error, ...) (oima_throw_openssl (error, __VA_ARGS__), NULL)
+
+/* Prepend "@prefix: " to an existing error message. */
+void oima_prefix_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* The OpenSSL digest for @algo, or NULL if this OpenSSL lacks it. */
+EVP_MD *oima_hash_algo_fetch_md (OimaHashAlgo algo);
+
+/* Hex without separators, lower case. */
+char *oima_hex_encode (const guint8 *data, gsize len);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD, EVP_MD_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY_CTX, EVP_PKEY_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509, X509_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_PUBKEY, X509_PUBKEY_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_NAME, X509_NAME_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_EXTENSION, X509_EXTENSION_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OCTET_STRING, ASN1_OCTET_STRING_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIO, BIO_free_all)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_STORE_CTX, OSSL_STORE_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_STORE_INFO, OSSL_STORE_INFO_free)
+
+G_END_DECLS

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ostree's xattr GVariant (a(ayay)) done right: names NUL-terminated,
+ * sorted, without duplicates (see ostree issue #3240).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Value of @name in @xattrs (a(ayay), may be NULL), or NULL. */
+GBytes *oima_xattrs_lookup (GVariant *xattrs, const char *name);
+
+/* New floating-free a(ayay) with @name set to @value (replacing any old
+ * value), or removed if @value is NULL.  Output is canonical: sorted by
+ * name, NUL-terminated names, no duplicates. */
+GVariant *oima_xattrs_set (GVariant *xattrs, const char *name, GBytes *value);
+
+/* Canonical copy of @xattrs (sorted, NUL-terminated names, no duplicates:
+ * the last value wins). */
+GVariant *oima_xattrs_canonicalize (GVariant *xattrs);
+
+/* TRUE if @xattrs is already canonical. */
+gboolean oima_xattrs_is_canonical (GVariant *xattrs);
+
+G_END_DECLS

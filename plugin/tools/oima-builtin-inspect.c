@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ostree ima inspect: decode security.ima / security.evm of files in a
+ * commit or on disk, like ima-evm-utils' ima_inspect.
+ */
+
+#include <errno.h>
+#include <sys/xattr.h>
+
+#include "oima-cli.h"
+#include "oima-tree-walk.h"
+#include "oima-xattr-codec.h"
+#include "oima-xattrs.h"
+
+static char *opt_repo;
+
+static GOptionEntry options[] = {
+  { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Inspect files of a commit in this repository",
+    "PATH" },
+  { NULL },
+};
+
+static void
+print_value (const char *path, const char *name, GBytes *value)
+{
+  if (value == NULL)
+    return;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (value, &len);
+  OimaXattrValue v;
+  g_autoptr (GError) local_error = NULL;
+  if (!oima_xattr_decode (data, len, &v, &local_error))
+    g_print ("%s: %s: invalid (%" G_GSIZE_FORMAT " bytes): %s\n", path, name, len,
+             local_error->message);
+  else
+    {
+      g_autofree char *desc = oima_xattr_value_describe (&v);
+      g_print ("%s: %s: %s len=%" G_GSIZE_FORMAT "\n", path, name, desc, len);
+    }
+}
+
+static void
+print_xattrs (const char *path, GVariant *xattrs)
+{
+  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+  g_autoptr (GBytes) evm = oima_xattrs_lookup (xattrs, OIMA_XATTR_EVM);
+  if (ima == NULL && evm == NULL)
+    g_print ("%s: no security.ima\n", path);
+  print_value (path, OIMA_XATTR_IMA, ima);
+  print_value (path, OIMA_XATTR_EVM, evm);
+}
+
+typedef struct {
+  OstreeRepo *repo;
+  GPtrArray *paths; /* NULL: every file */
+  GCancellable *cancellable;
+  guint n_printed;
+} InspectWalk;
+
+static gboolean
+path_selected (InspectWalk *w, const char *path)
+{
+  if (w->paths == NULL)
+    return TRUE;
+  for (guint i = 0; i < w->paths->len; i++)
+    {
+      const char *p = w->paths->pdata[i];
+      gsize len = strlen (p);
+      if (g_str_equal (p, "/") || (g_str_has_prefix (path, p) && (path[len] == '\0' || path[len] == '/')))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+inspect_file (const char *path, const char *checksum, gpointer user_data, GError **error)
+{
+  InspectWalk *w = user_data;
+  if (!path_selected (w, path))
+    return TRUE;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GVariant) xattrs = NULL;
+  if (!ostree_repo_load_file (w->repo, checksum, NULL, &info, &xattrs, w->cancellable, error))
+    return FALSE;
+  w->n_printed++;
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    return TRUE;
+  print_xattrs (path, xattrs);
+  return TRUE;
+}
+
+/* The value of xattr @name of @path (not following symlinks), or NULL with
+ * no error when it has none. */
+static GBytes *
+read_xattr (const char *path, const char *name, GError **error)
+{
+  for (;;)
+    {
+      ssize_t size = lgetxattr (path, name, NULL, 0);
+      g_autofree guint8 *buf = NULL;
+      if (size >= 0)
+        {
+          buf = g_malloc (size ? size : 1);
+          size = lgetxattr (path, name, buf, size);
+          if (size < 0 && errno == ERANGE)
+            continue; /* grew meanwhile */
+        }
+      if (size >= 0)
+        return g_bytes_new_take (g_steal_pointer (&buf), size);
+      if (errno == ENODATA || errno == ENOTSUP)
+        return NULL;
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", path,
+                   g_strerror (errsv));
+      return NULL;
+    }
+}
+
+static gboolean
+inspect_disk_file (const char *path, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GBytes) ima = read_xattr (path, OIMA_XATTR_IMA, &local_error);
+  g_autoptr (GBytes) evm = local_error ? NULL : read_xattr (path, OIMA_XATTR_EVM, &local_error);
+  if (local_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (ima == NULL && evm == NULL)
+    g_print ("%s: no security.ima\n", path);
+  print_value (path, OIMA_XATTR_IMA, ima);
+  print_value (path, OIMA_XATTR_EVM, evm);
+  return TRUE;
+}
+
+gboolean
+oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new ("REV [PATH...] | FILE...");
+  g_option_context_set_summary (context, "Decode security.ima and security.evm values.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!oima_cli_parse (context, &argc, &argv, error))
+    return FALSE;
+
+  if (opt_repo == NULL)
+    {
+      if (argc < 2)
+        return oima_cli_throw_usage (error, "expected FILE..., or --repo=PATH REV");
+      for (int i = 1; i < argc; i++)
+        if (!inspect_disk_file (argv[i], error))
+          return FALSE;
+      return TRUE;
+    }
+
+  if (argc < 2)
+    return oima_cli_throw_usage (error, "expected REV");
+  g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
+  if (repo == NULL)
+    return FALSE;
+  g_autofree char *root_tree = NULL;
+  if (!oima_resolve_commit (repo, argv[1], NULL, NULL, &root_tree, error))
+    return FALSE;
+  g_autoptr (GPtrArray) paths = NULL;
+  if (argc > 2)
+    {
+      paths = g_ptr_array_new_with_free_func (g_free);
+      for (int i = 2; i < argc; i++)
+        {
+          if (argv[i][0] != '/')
+            return oima_cli_throw_usage (error, "PATH '%s' must be absolute in the commit",
+                                         argv[i]);
+          g_autofree char *p = g_strdup (argv[i]);
+          gsize len = strlen (p);
+          while (len > 1 && p[len - 1] == '/')
+            p[--len] = '\0';
+          g_ptr_array_add (paths, g_steal_pointer (&p));
+        }
+    }
+  InspectWalk w = { repo, paths, cancellable, 0 };
+  if (!oima_tree_walk (repo, root_tree, inspect_file, &w, cancellable, error))
+    return FALSE;
+  if (paths && w.n_printed == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No file at %s in %s", argv[2],
+                   argv[1]);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ostree ima sign: re-sign an existing commit into a new one.
+ */
+
+#include "oima-cli.h"
+
+static char *opt_repo;
+static char *opt_key;
+static char *opt_key_pass_file;
+static char *opt_cert;
+static char *opt_keyid;
+static char *opt_hash;
+static gboolean opt_overwrite;
+static int opt_jobs;
+static char **opt_include;
+static char **opt_exclude;
+
+static GOptionEntry options[] = {
+  { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
+  { "key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key, "Private key: PEM/DER file or pkcs11: URI",
+    "KEY" },
+  { "key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_key_pass_file,
+    "Read the key's passphrase from FILE (else $OSTREE_IMA_KEY_PASS)", "FILE" },
+  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
+    "Certificate of the key: key id from its subjectKeyIdentifier", "CERT" },
+  { "keyid", 0, 0, G_OPTION_ARG_STRING, &opt_keyid, "Key id to write (8 hex digits)", "HEX" },
+  { "hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash, "Hash algorithm (default: sha256)", "ALG" },
+  { "overwrite", 0, 0, G_OPTION_ARG_NONE, &opt_overwrite,
+    "Replace an existing security.ima", NULL },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "Worker threads (default: all CPUs)", "N" },
+  { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
+    "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
+  { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
+    "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { NULL },
+};
+
+gboolean
+oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new ("SRC_REV TARGET_REF");
+  g_option_context_set_summary (context,
+                                "Write a new commit of SRC_REV where every selected regular file "
+                                "carries an IMA signature,\nand point TARGET_REF at it.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!oima_cli_parse (context, &argc, &argv, error))
+    return FALSE;
+  if (argc != 3)
+    return oima_cli_throw_usage (error, "expected SRC_REV and TARGET_REF");
+  if (opt_cert && opt_keyid)
+    return oima_cli_throw_usage (error, "give --cert or --keyid, not both");
+  if (opt_jobs < 0 || opt_jobs > 1024)
+    return oima_cli_throw_usage (error, "--jobs must be between 1 and 1024");
+
+  OimaHashAlgo algo = OIMA_HASH_SHA256;
+  if (opt_hash && !oima_hash_algo_from_name (opt_hash, &algo, error))
+    return FALSE;
+  g_autoptr (OimaPathFilter) filter
+      = oima_path_filter_new ((const char *const *)opt_include,
+                              (const char *const *)opt_exclude, error);
+  if (filter == NULL)
+    return FALSE;
+  g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
+  if (repo == NULL)
+    return FALSE;
+  g_autoptr (OimaSigningKey) key
+      = oima_cli_load_key (opt_key, opt_key_pass_file, opt_cert, opt_keyid, error);
+  if (key == NULL)
+    return FALSE;
+
+  OimaCommitSignOptions sign_opts = {
+    .key = key,
+    .algo = algo,
+    .overwrite = opt_overwrite,
+    .n_jobs = (guint)opt_jobs,
+    .filter = filter,
+  };
+  return oima_cli_sign_commit (repo, argv[1], argv[2], &sign_opts, cancellable, error);
+}

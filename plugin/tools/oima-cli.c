@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oima-cli.h"
+
+gboolean
+oima_cli_parse (GOptionContext *context, int *argc, char ***argv, GError **error)
+{
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+oima_cli_throw_usage (GError **error, const char *fmt, ...)
+{
+  va_list args;
+  va_start (args, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s (see --help)", msg);
+  return FALSE;
+}
+
+OstreeRepo *
+oima_cli_open_repo (const char *path, GCancellable *cancellable, GError **error)
+{
+  if (path == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "--repo=PATH is required");
+      return NULL;
+    }
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (OstreeRepo) repo = ostree_repo_new (file);
+  if (!ostree_repo_open (repo, cancellable, error))
+    {
+      g_prefix_error (error, "Opening repository %s: ", path);
+      return NULL;
+    }
+  return g_steal_pointer (&repo);
+}
+
+OimaSigningKey *
+oima_cli_load_key (const char *key, const char *pass_file, const char *cert,
+                   const char *keyid_hex, GError **error)
+{
+  if (key == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "--key=KEY is required");
+      return NULL;
+    }
+  char *passphrase = NULL;
+  if (!oima_passphrase_load (pass_file, &passphrase, error))
+    return NULL;
+  g_autoptr (OimaSigningKey) signing_key = oima_signing_key_load (key, passphrase, error);
+  oima_passphrase_free (passphrase);
+  if (signing_key == NULL)
+    return NULL;
+  if (cert && !oima_signing_key_use_cert (signing_key, cert, error))
+    return NULL;
+  if (keyid_hex && !oima_signing_key_set_keyid_hex (signing_key, keyid_hex, error))
+    return NULL;
+  return g_steal_pointer (&signing_key);
+}
+
+static void
+print_progress (const OimaCommitSignProgress *p, gpointer user_data)
+{
+  g_print ("\rSigning: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " objects, %" G_GUINT64_FORMAT
+           " MiB hashed",
+           p->files_done, p->files_total, p->bytes_hashed >> 20);
+  fflush (stdout);
+}
+
+gboolean
+oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_ref,
+                      const OimaCommitSignOptions *options, GCancellable *cancellable,
+                      GError **error)
+{
+  OimaCommitSignOptions opts = *options;
+  gboolean tty = isatty (STDOUT_FILENO);
+  if (tty)
+    opts.progress = print_progress;
+
+  g_autofree char *new_commit = NULL;
+  OimaCommitSignProgress stats = { 0 };
+  gboolean ok = oima_commit_sign (repo, src_rev, target_ref, &opts, &new_commit, &stats,
+                                  cancellable, error);
+  if (tty && stats.files_total > 0)
+    g_print ("\r\033[K");
+  if (!ok)
+    return FALSE;
+
+  g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+           " content objects (%" G_GUINT64_FORMAT " distinct signatures, %" G_GUINT64_FORMAT
+           " kept as they were) with %s key %08x, %s\n",
+           stats.files_signed, stats.files_total, stats.signatures_made, stats.files_skipped,
+           oima_signing_key_describe (opts.key), oima_signing_key_get_keyid (opts.key),
+           oima_hash_algo_name (opts.algo));
+  if (stats.evm_removed > 0)
+    g_print ("Removed security.evm from %" G_GUINT64_FORMAT
+             " objects: it covered the old security.ima\n",
+             stats.evm_removed);
+  if (stats.commit_signatures_dropped > 0)
+    g_print ("Did not copy %u signature(s) of the source commit: sign %s again\n",
+             stats.commit_signatures_dropped, new_commit);
+  if (target_ref)
+    g_print ("%s => %s\n", target_ref, new_commit);
+  else
+    g_print ("%s\n", new_commit);
+  return TRUE;
+}
+
+/* Ctrl-C and SIGTERM cancel the operation from a dedicated thread, so the
+ * repository transaction is aborted cleanly instead of killed mid-write. */
+static gpointer
+signal_thread (gpointer data)
+{
+  GCancellable *cancellable = data;
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  int sig = 0;
+  while (sigwait (&set, &sig) == 0)
+    {
+      g_cancellable_cancel (cancellable);
+      break;
+    }
+  return NULL;
+}
+
+static const OimaCommand *
+find_command (const OimaCommand *commands, const char *name)
+{
+  for (const OimaCommand *c = commands; c->name; c++)
+    if (g_str_equal (c->name, name))
+      return c;
+  return NULL;
+}
+
+static void
+print_usage (FILE *out, const char *prog, const OimaCommand *commands)
+{
+  fprintf (out, "Usage: %s COMMAND [OPTION...]\n\nCommands:\n", prog);
+  for (const OimaCommand *c = commands; c->name; c++)
+    fprintf (out, "  %-10s %s\n", c->name, c->summary);
+}
+
+int
+oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
+               const OimaCommand *commands)
+{
+  setlocale (LC_ALL, "");
+  g_set_prgname (prog);
+
+  /* "ostree ima VERB ..." execs us with argv[1] == "ima". */
+  if (argc > 1 && ostree_verb && g_str_equal (argv[1], ostree_verb))
+    {
+      argv[1] = argv[0];
+      argv++;
+      argc--;
+    }
+
+  const OimaCommand *command = NULL;
+  if (commands[1].name == NULL && commands[0].name[0] == '\0')
+    command = &commands[0]; /* single-command tool */
+  else
+    {
+      if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+        {
+          print_usage (argc < 2 ? stderr : stdout, prog, commands);
+          return argc < 2 ? 1 : 0;
+        }
+      command = find_command (commands, argv[1]);
+      if (command == NULL)
+        {
+          g_printerr ("error: Unknown command '%s'\n", argv[1]);
+          print_usage (stderr, prog, commands);
+          return 1;
+        }
+      argv[1] = g_strdup_printf ("%s %s", prog, command->name);
+      argv++;
+      argc--;
+    }
+
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+  g_autoptr (GThread) sig_thread = g_thread_new ("signals", signal_thread, cancellable);
+
+  g_autoptr (GError) error = NULL;
+  if (!command->fn (argc, argv, cancellable, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_printerr ("error: Interrupted: no ref was changed\n");
+      else
+        g_printerr ("error: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the ostree-ima command-line verbs share: the verb signature, repo
+ * opening, key loading from options, Ctrl-C handling and progress output.
+ */
+#pragma once
+
+#include <ostree.h>
+
+#include "oima-commit-signer.h"
+#include "oima-signing-key.h"
+
+G_BEGIN_DECLS
+
+typedef gboolean (*OimaBuiltinFunc) (int argc, char **argv, GCancellable *cancellable,
+                                     GError **error);
+
+typedef struct {
+  const char *name;
+  OimaBuiltinFunc fn;
+  const char *summary;
+} OimaCommand;
+
+gboolean oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **error);
+gboolean oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError **error);
+gboolean oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, GError **error);
+gboolean oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, GError **error);
+
+/* Run @commands: argv[1] names the verb.  When ostree runs us as an
+ * external command ("ostree ima VERB"), argv[1] is @ostree_verb itself and
+ * is skipped.  Prints "error: ..." and returns the exit status. */
+int oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
+                   const OimaCommand *commands);
+
+/* Parse @context against argv, with a usage error naming @prog. */
+gboolean oima_cli_parse (GOptionContext *context, int *argc, char ***argv, GError **error);
+
+/* A usage error: "@message (see --help)". */
+gboolean oima_cli_throw_usage (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* Open the repository at @path (required). */
+OstreeRepo *oima_cli_open_repo (const char *path, GCancellable *cancellable, GError **error);
+
+/* Load the signing key: passphrase from @pass_file or OSTREE_IMA_KEY_PASS,
+ * key id from @keyid_hex, else from @cert, else computed. */
+OimaSigningKey *oima_cli_load_key (const char *key, const char *pass_file, const char *cert,
+                                   const char *keyid_hex, GError **error);
+
+/* Sign @src_rev into @target_ref, print progress on a terminal and a
+ * summary at the end. */
+gboolean oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_ref,
+                               const OimaCommitSignOptions *options, GCancellable *cancellable,
+                               GError **error);
+
+G_END_DECLS

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ostree-ima: `ostree ima VERB` on stock ostree (external command), or run
+ * directly as `ostree-ima VERB`.
+ */
+
+#include "oima-cli.h"
+
+static const OimaCommand commands[] = {
+  { "sign", oima_builtin_sign, "Re-sign a commit's files with IMA signatures into a new commit" },
+  { "verify", oima_builtin_verify, "Check a commit's IMA signatures against trusted certificates" },
+  { "inspect", oima_builtin_inspect, "Decode security.ima / security.evm of files" },
+  { "keygen", oima_builtin_keygen, "Create a signing key and certificate for the kernel" },
+  { NULL },
+};
+
+int
+main (int argc, char **argv)
+{
+  return oima_cli_main (argc, argv, "ostree-ima", "ima", commands);
+}
