@@ -31,6 +31,7 @@ typedef struct {
   OstreeRepo *repo;
   const OimaCommitSignOptions *options;
   GCancellable *cancellable; /* cancelled by the caller or on first error */
+  OimaSignCache *cache;      /* NULL: no cache */
 
   GMutex lock; /* protects everything below */
   GCond done_cond;
@@ -108,6 +109,19 @@ sign_object (SignContext *ctx, SignJob *job, GError **error)
   g_autoptr (GInputStream) in = NULL;
   g_autoptr (GFileInfo) info = NULL;
   g_autoptr (GVariant) xattrs = NULL;
+
+  if (ctx->cache)
+    {
+      job->new_checksum = oima_sign_cache_lookup (ctx->cache, job->src_checksum);
+      if (job->new_checksum)
+        {
+          g_mutex_lock (&ctx->lock);
+          ctx->progress.files_signed++;
+          ctx->progress.files_cached++;
+          g_mutex_unlock (&ctx->lock);
+          return TRUE;
+        }
+    }
 
   if (!ostree_repo_load_file (repo, job->src_checksum, &in, &info, &xattrs, cancellable, error))
     return FALSE;
@@ -190,6 +204,10 @@ sign_object (SignContext *ctx, SignJob *job, GError **error)
                                   error))
     return FALSE;
   job->new_checksum = ostree_checksum_from_bytes (csum);
+  /* Only objects that had no security.ima: for them the result is the same
+   * with and without --overwrite. */
+  if (ctx->cache && old_ima == NULL)
+    oima_sign_cache_insert (ctx->cache, job->src_checksum, job->new_checksum);
 
   g_mutex_lock (&ctx->lock);
   ctx->progress.files_signed++;
@@ -515,6 +533,8 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
   ctx.repo = repo;
   ctx.options = options;
   ctx.cancellable = internal_cancel;
+  if (!options->no_cache)
+    ctx.cache = oima_sign_cache_load (repo, options->key, options->algo);
   g_mutex_init (&ctx.lock);
   g_cond_init (&ctx.done_cond);
   ctx.signatures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -542,6 +562,13 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
 
   if (out_stats)
     *out_stats = ctx.progress;
+  if (ok && ctx.cache)
+    {
+      g_autoptr (GError) cache_error = NULL;
+      if (!oima_sign_cache_save (ctx.cache, cancellable, &cache_error))
+        g_debug ("Not saving the signing cache: %s", cache_error->message);
+    }
+  g_clear_pointer (&ctx.cache, oima_sign_cache_free);
   if (ok && out_commit)
     *out_commit = g_steal_pointer (&new_commit);
 

@@ -13,6 +13,7 @@
 
 #include "oima-hash.h"
 #include "oima-path-filter.h"
+#include "oima-sign-cache.h"
 #include "oima-signing-key.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,7 @@ typedef struct {
   guint64 files_total;    /* regular files seen in the tree (after dedup by object) */
   guint64 files_done;
   guint64 files_signed;   /* objects that got a new signature */
+  guint64 files_cached;   /* of those, found in the signing cache of earlier runs */
   guint64 files_skipped;  /* symlinks, already signed (without overwrite), not selected */
   guint64 signatures_made; /* distinct content digests signed */
   guint64 bytes_hashed;
@@ -37,6 +39,7 @@ typedef struct {
   gboolean overwrite;       /* replace an existing security.ima */
   guint n_jobs;             /* 0 = number of CPUs */
   OimaPathFilter *filter;   /* NULL = every regular file */
+  gboolean no_cache;        /* neither use nor update the repo's signing cache */
   /* Called on the calling thread, at most a few times per second. */
   OimaCommitSignProgressFunc progress;
   gpointer progress_data;

@@ -15,6 +15,7 @@ static gboolean opt_overwrite;
 static int opt_jobs;
 static char **opt_include;
 static char **opt_exclude;
+static gboolean opt_no_cache;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
@@ -33,6 +34,8 @@ static GOptionEntry options[] = {
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
+    "Do not use or update the repository's signing cache", NULL },
   { NULL },
 };
 
@@ -75,6 +78,7 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
     .overwrite = opt_overwrite,
     .n_jobs = (guint)opt_jobs,
     .filter = filter,
+    .no_cache = opt_no_cache,
   };
   return oima_cli_sign_commit (repo, argv[1], argv[2], &sign_opts, cancellable, error);
 }

@@ -101,9 +101,11 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
     return FALSE;
 
   g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-           " content objects (%" G_GUINT64_FORMAT " distinct signatures, %" G_GUINT64_FORMAT
+           " content objects (%" G_GUINT64_FORMAT " from cache, %" G_GUINT64_FORMAT
+           " distinct signatures made, %" G_GUINT64_FORMAT
            " kept as they were) with %s key %08x, %s\n",
-           stats.files_signed, stats.files_total, stats.signatures_made, stats.files_skipped,
+           stats.files_signed, stats.files_total, stats.files_cached, stats.signatures_made,
+           stats.files_skipped,
            oima_signing_key_describe (opts.key), oima_signing_key_get_keyid (opts.key),
            oima_hash_algo_name (opts.algo));
   if (stats.evm_removed > 0)
