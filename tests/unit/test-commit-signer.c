@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The commit signer against real ostree repositories (archive mode, so the
+ * test needs no root), with the verifier as the check.
+ */
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "oima-commit-signer.h"
+#include "oima-commit-verifier.h"
+#include "oima-keygen.h"
+#include "oima-xattrs.h"
+
+typedef struct {
+  char *dir;
+  OstreeRepo *repo;
+  OimaSigningKey *key;
+  OimaSigningKey *other_key;
+  OimaTrust *trust;
+  OimaTrust *other_trust;
+} Fixture;
+
+static OimaSigningKey *
+make_key (const char *dir, const char *sub, OimaTrust **out_trust)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kdir = g_build_filename (dir, sub, NULL);
+  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_RSA, 2048, 0, NULL };
+  g_assert_true (oima_keygen (kdir, &kopts, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree char *key_path = g_build_filename (kdir, "ima-key.pem", NULL);
+  g_autofree char *cert_path = g_build_filename (kdir, "ima-cert.pem", NULL);
+  OimaSigningKey *key = oima_signing_key_load (key_path, NULL, &error);
+  g_assert_no_error (error);
+  *out_trust = oima_trust_new ();
+  g_assert_true (oima_trust_add_path (*out_trust, cert_path, &error));
+  return key;
+}
+
+/* Optionally plant a garbage security.ima on /usr/bin/bad. */
+static GVariant *
+xattr_cb (OstreeRepo *repo, const char *path, GFileInfo *info, gpointer user_data)
+{
+  if (!g_str_equal (path, "/usr/bin/bad"))
+    return NULL;
+  g_autoptr (GBytes) garbage = g_bytes_new_static ("\x03\x02\x04", 3);
+  return oima_xattrs_set (NULL, "security.ima", garbage);
+}
+
+static char *
+commit_tree (Fixture *f, const char *branch, gboolean with_garbage)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tree = g_build_filename (f->dir, "tree", NULL);
+  g_autofree char *bin = g_build_filename (tree, "usr", "bin", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+  const char *files[][2] = {
+    { "usr/bin/a", "content a\n" },
+    { "usr/bin/b", "content b\n" },
+    { "usr/bin/same-as-a", "content a\n" },
+    { "etc/empty", "" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *p = g_build_filename (tree, files[i][0], NULL);
+      g_autofree char *d = g_path_get_dirname (p);
+      g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
+      g_assert_true (g_file_set_contents (p, files[i][1], -1, &error));
+    }
+  g_autofree char *link = g_build_filename (bin, "link", NULL);
+  (void)symlink ("a", link);
+  g_autofree char *bad = g_build_filename (bin, "bad", NULL);
+  if (with_garbage)
+    g_assert_true (g_file_set_contents (bad, "bad\n", -1, &error));
+  else
+    g_unlink (bad);
+
+  g_autoptr (OstreeRepoCommitModifier) modifier
+      = ostree_repo_commit_modifier_new (OSTREE_REPO_COMMIT_MODIFIER_FLAGS_CANONICAL_PERMISSIONS,
+                                         NULL, NULL, NULL);
+  if (with_garbage)
+    ostree_repo_commit_modifier_set_xattr_callback (modifier, xattr_cb, NULL, NULL);
+  g_assert_true (ostree_repo_prepare_transaction (f->repo, NULL, NULL, &error));
+  g_autoptr (OstreeMutableTree) mtree = ostree_mutable_tree_new ();
+  g_assert_true (ostree_repo_write_dfd_to_mtree (f->repo, AT_FDCWD, tree, mtree, modifier, NULL,
+                                                 &error));
+  g_assert_no_error (error);
+  g_autoptr (GFile) root = NULL;
+  g_assert_true (ostree_repo_write_mtree (f->repo, mtree, &root, NULL, &error));
+  g_autoptr (GVariantBuilder) md = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (md, "{sv}", "version", g_variant_new_string ("42"));
+  char *commit = NULL;
+  g_assert_true (ostree_repo_write_commit_with_time (
+      f->repo, NULL, "the subject", "the body", g_variant_builder_end (md),
+      OSTREE_REPO_FILE (root), 1700000000, &commit, NULL, &error));
+  ostree_repo_transaction_set_ref (f->repo, NULL, branch, commit);
+  g_assert_true (ostree_repo_commit_transaction (f->repo, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return commit;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  f->dir = g_dir_make_tmp ("oima-signer-XXXXXX", &error);
+  g_autofree char *repo_path = g_build_filename (f->dir, "repo", NULL);
+  g_autoptr (GFile) repo_file = g_file_new_for_path (repo_path);
+  f->repo = ostree_repo_new (repo_file);
+  g_assert_true (ostree_repo_create (f->repo, OSTREE_REPO_MODE_ARCHIVE, NULL, &error));
+  g_assert_no_error (error);
+  f->key = make_key (f->dir, "key", &f->trust);
+  f->other_key = make_key (f->dir, "other", &f->other_trust);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_object_unref (f->repo);
+  oima_signing_key_unref (f->key);
+  oima_signing_key_unref (f->other_key);
+  oima_trust_unref (f->trust);
+  oima_trust_unref (f->other_trust);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->dir);
+}
+
+static OimaCommitVerifyStats
+verify (Fixture *f, OimaTrust *trust, const char *rev)
+{
+  OimaCommitVerifyStats stats = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (oima_commit_verify (f->repo, rev, trust, NULL, NULL, NULL, &stats, NULL, &error));
+  g_assert_no_error (error);
+  return stats;
+}
+
+static char *
+resolve (Fixture *f, const char *ref)
+{
+  char *rev = NULL;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ostree_repo_resolve_rev (f->repo, ref, TRUE, &rev, &error));
+  return rev;
+}
+
+static void
+test_sign_keeps_commit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = commit_tree (f, "src", FALSE);
+  OimaCommitVerifyStats before = verify (f, f->trust, "src");
+  g_assert_cmpuint (before.n_status[OIMA_VERIFY_UNSIGNED], ==, 4);
+
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256, .n_jobs = 2 };
+  g_autofree char *signed_commit = NULL;
+  OimaCommitSignProgress stats = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &signed_commit, &stats, NULL,
+                                   &error));
+  g_assert_no_error (error);
+  /* a, b, empty; same-as-a shares a's object; the symlink is kept. */
+  g_assert_cmpuint (stats.files_total, ==, 4);
+  g_assert_cmpuint (stats.files_signed, ==, 3);
+  g_assert_cmpuint (stats.signatures_made, ==, 3);
+
+  OimaCommitVerifyStats after = verify (f, f->trust, "signed");
+  g_assert_cmpuint (after.n_files, ==, 4);
+  g_assert_cmpuint (after.n_status[OIMA_VERIFY_VALID], ==, 4);
+  OimaCommitVerifyStats other = verify (f, f->other_trust, "signed");
+  g_assert_cmpuint (other.n_status[OIMA_VERIFY_UNKNOWN_KEY], ==, 4);
+
+  g_autoptr (GVariant) a = NULL;
+  g_autoptr (GVariant) b = NULL;
+  g_assert_true (ostree_repo_load_commit (f->repo, src, &a, NULL, &error));
+  g_assert_true (ostree_repo_load_commit (f->repo, signed_commit, &b, NULL, &error));
+  for (gsize i = 0; i < 8; i++)
+    {
+      g_autoptr (GVariant) ca = g_variant_get_child_value (a, i);
+      g_autoptr (GVariant) cb = g_variant_get_child_value (b, i);
+      if (i == 6)
+        g_assert_false (g_variant_equal (ca, cb));
+      else
+        g_assert_true (g_variant_equal (ca, cb));
+    }
+  g_autofree char *ref = resolve (f, "signed");
+  g_assert_cmpstr (ref, ==, signed_commit);
+
+  /* Deterministic: another run, another thread count, no cache. */
+  opts.n_jobs = 1;
+  opts.no_cache = TRUE;
+  g_autofree char *again = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "src", NULL, &opts, &again, NULL, NULL, &error));
+  g_assert_cmpstr (again, ==, signed_commit);
+}
+
+static void
+test_cache (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = commit_tree (f, "src", FALSE);
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
+  OimaCommitSignProgress s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *c1 = NULL, *c2 = NULL, *c3 = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "src", "s1", &opts, &c1, &s1, NULL, &error));
+  g_assert_true (oima_commit_sign (f->repo, "src", "s2", &opts, &c2, &s2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (s1.files_cached, ==, 0);
+  g_assert_cmpuint (s2.files_cached, ==, 3);
+  g_assert_cmpuint (s2.signatures_made, ==, 0);
+  g_assert_cmpstr (c1, ==, c2);
+  /* Another algorithm is another cache. */
+  opts.algo = OIMA_HASH_SHA512;
+  g_assert_true (oima_commit_sign (f->repo, "src", "s3", &opts, &c3, &s3, NULL, &error));
+  g_assert_cmpuint (s3.files_cached, ==, 0);
+  g_assert_cmpstr (c1, !=, c3);
+}
+
+static void
+test_overwrite (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = commit_tree (f, "src", FALSE);
+  g_autoptr (GError) error = NULL;
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
+  g_assert_true (oima_commit_sign (f->repo, "src", "by-key", &opts, NULL, NULL, NULL, &error));
+
+  OimaCommitSignOptions other = { .key = f->other_key, .algo = OIMA_HASH_SHA256 };
+  OimaCommitSignProgress stats = { 0 };
+  g_assert_true (oima_commit_sign (f->repo, "by-key", "kept", &other, NULL, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.files_signed, ==, 0);
+  g_assert_cmpuint (verify (f, f->trust, "kept").n_status[OIMA_VERIFY_VALID], ==, 4);
+
+  other.overwrite = TRUE;
+  g_assert_true (oima_commit_sign (f->repo, "by-key", "replaced", &other, NULL, &stats, NULL,
+                                   &error));
+  g_assert_cmpuint (stats.files_signed, ==, 3);
+  g_assert_cmpuint (verify (f, f->other_trust, "replaced").n_status[OIMA_VERIFY_VALID], ==, 4);
+}
+
+static void
+test_filter (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = commit_tree (f, "src", FALSE);
+  g_autoptr (GError) error = NULL;
+  const char *inc[] = { "/usr/*", NULL };
+  const char *exc[] = { "/usr/bin/b", NULL };
+  g_autoptr (OimaPathFilter) filter = oima_path_filter_new (inc, exc, &error);
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256, .filter = filter };
+  g_assert_true (oima_commit_sign (f->repo, "src", "filtered", &opts, NULL, NULL, NULL, &error));
+  OimaCommitVerifyStats v = verify (f, f->trust, "filtered");
+  /* a and same-as-a signed; b and /etc/empty not. */
+  g_assert_cmpuint (v.n_status[OIMA_VERIFY_VALID], ==, 2);
+  g_assert_cmpuint (v.n_status[OIMA_VERIFY_UNSIGNED], ==, 2);
+
+  const char *relative[] = { "usr/*", NULL };
+  g_assert_null (oima_path_filter_new (relative, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "must be an absolute path"));
+}
+
+static void
+test_errors_leave_refs (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = commit_tree (f, "src", TRUE);
+  g_autoptr (GError) error = NULL;
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
+
+  g_assert_false (oima_commit_sign (f->repo, "src", "target", &opts, NULL, NULL, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "Invalid security.ima (use --overwrite to replace it)"));
+  g_autofree char *t1 = resolve (f, "target");
+  g_assert_null (t1);
+  g_clear_error (&error);
+
+  g_assert_false (oima_commit_sign (f->repo, "nosuchref", "target", &opts, NULL, NULL, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "nosuchref"));
+  g_clear_error (&error);
+
+  /* Cancelled before it starts: nothing moves. */
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_cancellable_cancel (cancellable);
+  opts.overwrite = TRUE;
+  g_assert_false (oima_commit_sign (f->repo, "src", "target", &opts, NULL, NULL, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_autofree char *t2 = resolve (f, "target");
+  g_assert_null (t2);
+  g_clear_error (&error);
+
+  /* --overwrite replaces the garbage. */
+  g_assert_true (oima_commit_sign (f->repo, "src", "target", &opts, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (verify (f, f->trust, "target").n_status[OIMA_VERIFY_VALID], ==, 5);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/signer/keeps-commit", Fixture, NULL, fixture_setup, test_sign_keeps_commit, fixture_teardown);
+  g_test_add ("/signer/cache", Fixture, NULL, fixture_setup, test_cache, fixture_teardown);
+  g_test_add ("/signer/overwrite", Fixture, NULL, fixture_setup, test_overwrite, fixture_teardown);
+  g_test_add ("/signer/filter", Fixture, NULL, fixture_setup, test_filter, fixture_teardown);
+  g_test_add ("/signer/errors-leave-refs", Fixture, NULL, fixture_setup, test_errors_leave_refs, fixture_teardown);
+  return g_test_run ();
+}
