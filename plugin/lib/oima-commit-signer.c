@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "oima-commit-signer.h"
+#include "oima-digest-signer.h"
 #include "oima-tree-walk.h"
 #include "oima-util.h"
 #include "oima-xattrs.h"
@@ -32,12 +33,12 @@ typedef struct {
   const OimaCommitSignOptions *options;
   GCancellable *cancellable; /* cancelled by the caller or on first error */
   OimaSignCache *cache;      /* NULL: no cache */
+  OimaDigestSigner *signer;
 
   GMutex lock; /* protects everything below */
   GCond done_cond;
   guint pending;
   GError *error;
-  GHashTable *signatures; /* hex digest -> GBytes security.ima value */
   OimaCommitSignProgress progress;
 } SignContext;
 
@@ -47,40 +48,6 @@ sign_job_free (SignJob *job)
   g_free (job->src_checksum);
   g_free (job->new_checksum);
   g_free (job);
-}
-
-/* Signature of @digest, made once per distinct digest. */
-static GBytes *
-signature_for_digest (SignContext *ctx, const guint8 *digest, gsize digest_len, GError **error)
-{
-  g_autofree char *hex = oima_hex_encode (digest, digest_len);
-  g_mutex_lock (&ctx->lock);
-  GBytes *cached = g_hash_table_lookup (ctx->signatures, hex);
-  if (cached)
-    g_bytes_ref (cached);
-  g_mutex_unlock (&ctx->lock);
-  if (cached)
-    return cached;
-
-  GBytes *ima = oima_signing_key_sign_xattr (ctx->options->key, OIMA_XATTR_TYPE_DIGSIG,
-                                             ctx->options->algo, digest, digest_len, error);
-  if (ima == NULL)
-    return NULL;
-  g_mutex_lock (&ctx->lock);
-  /* Another thread may have signed the same digest meanwhile: keep the first. */
-  GBytes *existing = g_hash_table_lookup (ctx->signatures, hex);
-  if (existing)
-    {
-      g_bytes_unref (ima);
-      ima = g_bytes_ref (existing);
-    }
-  else
-    {
-      g_hash_table_insert (ctx->signatures, g_steal_pointer (&hex), g_bytes_ref (ima));
-      ctx->progress.signatures_made++;
-    }
-  g_mutex_unlock (&ctx->lock);
-  return ima;
 }
 
 static gboolean
@@ -173,7 +140,7 @@ sign_object (SignContext *ctx, SignJob *job, GError **error)
         return FALSE;
     }
 
-  g_autoptr (GBytes) ima = signature_for_digest (ctx, digest, digest_len, error);
+  g_autoptr (GBytes) ima = oima_digest_signer_sign (ctx->signer, digest, digest_len, error);
   if (ima == NULL)
     return FALSE;
   g_autoptr (GVariant) new_xattrs = oima_xattrs_set (xattrs, OIMA_XATTR_IMA, ima);
@@ -537,8 +504,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
     ctx.cache = oima_sign_cache_load (repo, options->key, options->algo);
   g_mutex_init (&ctx.lock);
   g_cond_init (&ctx.done_cond);
-  ctx.signatures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)g_bytes_unref);
+  ctx.signer = oima_digest_signer_new (options->key, options->algo);
   TreeWalk walk = { 0 };
   walk.repo = repo;
   walk.filter = options->filter;
@@ -560,6 +526,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
         (void)ostree_repo_abort_transaction (repo, NULL, NULL);
     }
 
+  ctx.progress.signatures_made = oima_digest_signer_get_n_signed (ctx.signer);
   if (out_stats)
     *out_stats = ctx.progress;
   if (ok && ctx.cache)
@@ -575,7 +542,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
   if (cancel_id)
     g_cancellable_disconnect (cancellable, cancel_id);
   g_clear_error (&ctx.error);
-  g_hash_table_unref (ctx.signatures);
+  oima_digest_signer_free (ctx.signer);
   g_hash_table_unref (walk.jobs);
   g_hash_table_unref (walk.dirtrees);
   g_mutex_clear (&ctx.lock);

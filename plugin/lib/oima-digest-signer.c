@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "oima-digest-signer.h"
+#include "oima-util.h"
+
+struct _OimaDigestSigner {
+  OimaSigningKey *key;
+  OimaHashAlgo algo;
+  GMutex lock;
+  GHashTable *signatures; /* hex digest -> GBytes */
+};
+
+OimaDigestSigner *
+oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo)
+{
+  OimaDigestSigner *self = g_new0 (OimaDigestSigner, 1);
+  self->key = oima_signing_key_ref (key);
+  self->algo = algo;
+  g_mutex_init (&self->lock);
+  self->signatures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)g_bytes_unref);
+  return self;
+}
+
+void
+oima_digest_signer_free (OimaDigestSigner *signer)
+{
+  oima_signing_key_unref (signer->key);
+  g_hash_table_unref (signer->signatures);
+  g_mutex_clear (&signer->lock);
+  g_free (signer);
+}
+
+OimaHashAlgo
+oima_digest_signer_get_algo (OimaDigestSigner *signer)
+{
+  return signer->algo;
+}
+
+GBytes *
+oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len,
+                         GError **error)
+{
+  g_autofree char *hex = oima_hex_encode (digest, len);
+  g_mutex_lock (&signer->lock);
+  GBytes *cached = g_hash_table_lookup (signer->signatures, hex);
+  if (cached)
+    g_bytes_ref (cached);
+  g_mutex_unlock (&signer->lock);
+  if (cached)
+    return cached;
+
+  /* Signing happens outside the lock; two threads racing on one digest
+   * both sign (the result is the same for RSA) and the first one is kept. */
+  GBytes *ima = oima_signing_key_sign_xattr (signer->key, OIMA_XATTR_TYPE_DIGSIG, signer->algo,
+                                             digest, len, error);
+  if (ima == NULL)
+    return NULL;
+  g_mutex_lock (&signer->lock);
+  GBytes *existing = g_hash_table_lookup (signer->signatures, hex);
+  if (existing)
+    {
+      g_bytes_unref (ima);
+      ima = g_bytes_ref (existing);
+    }
+  else
+    g_hash_table_insert (signer->signatures, g_steal_pointer (&hex), g_bytes_ref (ima));
+  g_mutex_unlock (&signer->lock);
+  return ima;
+}
+
+guint
+oima_digest_signer_get_n_signed (OimaDigestSigner *signer)
+{
+  g_mutex_lock (&signer->lock);
+  guint n = g_hash_table_size (signer->signatures);
+  g_mutex_unlock (&signer->lock);
+  return n;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * security.ima values for content digests, each distinct digest signed
+ * once.  Thread-safe: share one between workers.
+ */
+#pragma once
+
+#include "oima-hash.h"
+#include "oima-signing-key.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OimaDigestSigner OimaDigestSigner;
+
+OimaDigestSigner *oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo);
+void oima_digest_signer_free (OimaDigestSigner *signer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDigestSigner, oima_digest_signer_free)
+
+OimaHashAlgo oima_digest_signer_get_algo (OimaDigestSigner *signer);
+
+/* The security.ima value (signature v2) for @digest. */
+GBytes *oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len,
+                                 GError **error);
+
+/* How many distinct digests were signed. */
+guint oima_digest_signer_get_n_signed (OimaDigestSigner *signer);
+
+G_END_DECLS

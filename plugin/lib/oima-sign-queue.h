@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Sign ahead: hash and sign file contents on worker threads while the
+ * caller does something else (e.g. ostree writing a commit), then collect
+ * each security.ima value by id.  Identical contents are signed once.
+ *
+ *   q = oima_sign_queue_new (key, OIMA_HASH_SHA256, 0, &error);
+ *   for each file: oima_sign_queue_push_path (q, "/usr/bin/foo", dfd, "usr/bin/foo");
+ *   ... later, in any order ...
+ *   ima = oima_sign_queue_take (q, "/usr/bin/foo", cancellable, &error);
+ */
+#pragma once
+
+#include <ostree.h>
+
+#include "oima-hash.h"
+#include "oima-signing-key.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OimaSignQueue OimaSignQueue;
+
+/* @n_jobs 0 = number of CPUs. */
+OimaSignQueue *oima_sign_queue_new (OimaSigningKey *key, OimaHashAlgo algo, guint n_jobs,
+                                    GError **error);
+/* Waits for running work, drops results nobody took. */
+void oima_sign_queue_free (OimaSignQueue *queue);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSignQueue, oima_sign_queue_free)
+
+/* Queue the regular file @relpath under @dfd (not following symlinks).
+ * Pushing an id that is already queued is a no-op. Thread-safe. */
+void oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, int dfd,
+                                const char *relpath);
+/* Queue the content of an open file; the queue takes ownership of @fd. */
+void oima_sign_queue_push_fd (OimaSignQueue *queue, const char *id, int fd);
+/* Queue the content of a content object of @repo. */
+void oima_sign_queue_push_object (OimaSignQueue *queue, const char *id, OstreeRepo *repo,
+                                  const char *checksum);
+
+gboolean oima_sign_queue_contains (OimaSignQueue *queue, const char *id);
+
+/* Wait for @id's security.ima value and forget it.  Errors: the work's own
+ * error (unreadable file, ...), or @id was never pushed. */
+GBytes *oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable *cancellable,
+                              GError **error);
+
+/* Sign the digest of @content now, on the calling thread (sharing the
+ * queue's signature cache). For content that cannot be queued ahead. */
+GBytes *oima_sign_queue_sign_stream (OimaSignQueue *queue, GInputStream *content,
+                                     GCancellable *cancellable, GError **error);
+
+G_END_DECLS

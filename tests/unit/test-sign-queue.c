@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "oima-keygen.h"
+#include "oima-sign-queue.h"
+#include "oima-trust.h"
+
+static void
+test_queue (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("oima-queue-XXXXXX", &error);
+  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
+  g_autofree char *kdir = g_build_filename (dir, "k", NULL);
+  g_assert_true (oima_keygen (kdir, &kopts, NULL, &error));
+  g_autofree char *key_path = g_build_filename (kdir, "ima-key.pem", NULL);
+  g_autofree char *cert_path = g_build_filename (kdir, "ima-cert.pem", NULL);
+  g_autoptr (OimaSigningKey) key = oima_signing_key_load (key_path, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (OimaTrust) trust = oima_trust_new ();
+  g_assert_true (oima_trust_add_path (trust, cert_path, &error));
+
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_cmpint (dfd, >=, 0);
+  g_autoptr (OimaSignQueue) q = oima_sign_queue_new (key, OIMA_HASH_SHA384, 3, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 50; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("f%d", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *content = g_strdup_printf ("content %d\n", i % 10);
+      g_assert_true (g_file_set_contents (path, content, -1, &error));
+      g_autofree char *id = g_strdup_printf ("/usr/f%d", i);
+      oima_sign_queue_push_path (q, id, dfd, name);
+    }
+  oima_sign_queue_push_path (q, "/missing", dfd, "no-such-file");
+  g_assert_true (oima_sign_queue_contains (q, "/usr/f3"));
+
+  /* Take in reverse order; each verifies against its own content. */
+  for (int i = 49; i >= 0; i--)
+    {
+      g_autofree char *id = g_strdup_printf ("/usr/f%d", i);
+      g_autoptr (GBytes) ima = oima_sign_queue_take (q, id, NULL, &error);
+      g_assert_no_error (error);
+      g_autofree char *content = g_strdup_printf ("content %d\n", i % 10);
+      g_autoptr (GInputStream) in
+          = g_memory_input_stream_new_from_data (content, strlen (content), NULL);
+      OimaVerifyStatus status;
+      g_assert_true (oima_trust_verify_ima (trust, ima, in, &status, NULL, NULL, &error));
+      g_assert_cmpint (status, ==, OIMA_VERIFY_VALID);
+    }
+  g_assert_false (oima_sign_queue_contains (q, "/usr/f3"));
+
+  g_assert_null (oima_sign_queue_take (q, "/missing", NULL, &error));
+  g_assert_nonnull (strstr (error->message, "Signing /missing: no-such-file: No such file"));
+  g_clear_error (&error);
+  g_assert_null (oima_sign_queue_take (q, "/usr/f1", NULL, &error));
+  g_assert_nonnull (strstr (error->message, "/usr/f1 was not queued"));
+  g_clear_error (&error);
+
+  /* Streams share the cache: "content 1\n" was signed already. */
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data ("content 1\n", 10, NULL);
+  g_autoptr (GBytes) ima = oima_sign_queue_sign_stream (q, in, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ima);
+
+  close (dfd);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sign-queue/ahead", test_queue);
+  return g_test_run ();
+}
