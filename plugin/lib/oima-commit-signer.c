@@ -400,9 +400,8 @@ check_repo_mode (OstreeRepo *repo, GError **error)
     case OSTREE_REPO_MODE_ARCHIVE:
       return TRUE;
     default:
-      return oima_throw (error, "Repository mode %s does not store xattrs: security.ima cannot "
-                                "be kept",
-                         "bare-user-only");
+      return oima_throw (error, "Repository mode is not bare, bare-user or archive: it cannot "
+                                "store security.ima (bare-user-only drops xattrs)");
     }
 }
 

@@ -262,6 +262,13 @@ oima_trust_verify_ima (OimaTrust *trust, GBytes *ima, GInputStream *content,
       OimaXattrValue v;
       if (oima_xattr_decode (data, len, &v, NULL))
         algo = v.algo;
+      if (!oima_hash_algo_is_available (algo))
+        {
+          set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+                      g_strdup_printf ("hash algorithm %s is not available to verify",
+                                       oima_hash_algo_name (algo)));
+          return TRUE;
+        }
     }
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize digest_len = 0;
