@@ -1,0 +1,138 @@
+#!/bin/busybox sh
+# /init of the test initramfs (runs inside the qemu guest as PID 1).
+#
+# Everything it needs comes from /test, written by lib-kernel.sh on the host:
+#   /test/config        shell variables (KT_UUID, KT_EVM_MODE, ...)
+#   /test/img.ext4      the deployment image (ext4, security.* xattrs kept)
+#   /test/keys/ima/*.der, /test/keys/evm/*.der   certs for _ima / _evm
+#   /test/policy        IMA policy, written in one go (one write per boot)
+#   /test/programs      "name path" per line; path relative to the image root
+#   /test/hooks/pre-policy/*.sh, /test/hooks/post-run/*.sh   sourced, sorted
+#
+# Output on the serial console (one line each, parsed by the host):
+#   KT-BOOTED <release> | KT-MODULE <name> | KT-ERROR <msg>
+#   KT-KEY <ring> <file> <keyid> | KT-EVM <value> | KT-POLICY loaded
+#   RESULT <name> ran | RESULT <name> denied | RESULT <name> error rc=<n>
+#   OUTPUT <name> <first line printed by the program>
+#   AUDIT <audit line from dmesg>      (cause=... name=...)
+#   MEASURE <line>                     (ascii_runtime_measurements, if asked)
+#   BINMEASURE <base64 line>           (binary_runtime_measurements, if asked)
+#   KT-DONE
+# and then powers off.
+
+/bin/busybox mkdir -p /bin /proc /sys /dev /mnt /tmp
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# The kernel may have had no /dev/console to give us: re-open it.
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t securityfs securityfs /sys/kernel/security
+mount -t tmpfs tmpfs /tmp
+
+echo "KT-BOOTED $(uname -r)"
+
+die() {
+	echo "KT-ERROR $*"
+	echo "KT-DONE"
+	sync
+	poweroff -f
+	sleep 30
+}
+
+KT_UUID=
+KT_EVM_MODE=
+KT_MOUNT_OPTS=rw
+KT_DUMP_MEASUREMENTS=0
+KT_DUMP_BINARY_MEASUREMENTS=0
+[ -r /test/config ] || die "no /test/config"
+. /test/config
+
+# --- modules (dependencies first, see lib-kernel.sh) --------------------------
+while read -r ko; do
+	[ -n "$ko" ] || continue
+	mod=$(echo "${ko%.ko}" | tr - _)
+	[ -e "/sys/module/$mod" ] && continue
+	insmod "/lib/modules/$ko" || die "insmod $ko failed"
+	echo "KT-MODULE $mod"
+done </lib/modules/load-order
+
+# --- keys ------------------------------------------------------------------
+load_ring() {
+	ring=$1
+	set -- /test/keys/"$ring"/*.der
+	[ -e "$1" ] || return 0
+	keyctl newring "_$ring" @u >/dev/null || die "keyctl newring _$ring failed"
+	for der in "$@"; do
+		id=$(keyctl padd asymmetric "" "%keyring:_$ring" <"$der") ||
+			die "keyctl padd of $der into _$ring failed"
+		echo "KT-KEY $ring ${der##*/} $id"
+	done
+}
+load_ring ima
+load_ring evm
+
+# --- deployment image --------------------------------------------------------
+[ -e /test/img.ext4 ] || die "no /test/img.ext4"
+i=0
+while [ ! -e /dev/loop0 ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
+losetup /dev/loop0 /test/img.ext4 || die "losetup failed"
+mount -t ext4 -o "$KT_MOUNT_OPTS" /dev/loop0 /mnt || die "mount of the image failed"
+
+for hook in /test/hooks/pre-policy/*.sh; do
+	[ -e "$hook" ] || continue
+	echo "KT-HOOK pre-policy ${hook##*/}"
+	. "$hook"
+done
+
+# --- EVM (later cases) -------------------------------------------------------
+if [ -n "$KT_EVM_MODE" ]; then
+	echo "$KT_EVM_MODE" >/sys/kernel/security/evm || die "enabling EVM ($KT_EVM_MODE) failed"
+	echo "KT-EVM $(cat /sys/kernel/security/evm)"
+fi
+
+# --- policy: the file may be written only once per boot ----------------------
+if [ -s /test/policy ]; then
+	cat /test/policy >/sys/kernel/security/ima/policy || die "writing the IMA policy failed"
+	echo "KT-POLICY loaded"
+fi
+
+# --- run the programs ----------------------------------------------------------
+while read -r name path; do
+	[ -n "$name" ] || continue
+	out=$("/mnt/$path" 2>&1 </dev/null)
+	rc=$?
+	first=$(echo "$out" | head -n 1)
+	echo "OUTPUT $name $first"
+	if [ $rc -eq 0 ] && echo "$out" | grep -q '^OIMA-PROG-OK '; then
+		echo "RESULT $name ran"
+	elif [ $rc -eq 126 ] && echo "$out" | grep -q 'Permission denied'; then
+		echo "RESULT $name denied"
+	else
+		echo "RESULT $name error rc=$rc"
+	fi
+done </test/programs
+
+for hook in /test/hooks/post-run/*.sh; do
+	[ -e "$hook" ] || continue
+	echo "KT-HOOK post-run ${hook##*/}"
+	. "$hook"
+done
+
+if [ "$KT_DUMP_MEASUREMENTS" = 1 ]; then
+	while read -r line; do echo "MEASURE $line"; done \
+		</sys/kernel/security/ima/ascii_runtime_measurements
+fi
+if [ "$KT_DUMP_BINARY_MEASUREMENTS" = 1 ]; then
+	base64 </sys/kernel/security/ima/binary_runtime_measurements |
+		while read -r line; do echo "BINMEASURE $line"; done
+fi
+
+dmesg | grep -E 'audit.*(cause=|op=)' | while read -r line; do echo "AUDIT $line"; done
+
+umount /mnt 2>/dev/null
+echo "KT-DONE"
+sync
+poweroff -f
+sleep 30

@@ -1,0 +1,733 @@
+# shellcheck shell=bash
+# lib-kernel.sh: end-to-end IMA/EVM tests against Debian's real kernel in qemu.
+#
+# Sourced by the tests/kernel/case-*.sh scripts.  A case looks like:
+#
+#   . "$(dirname "$0")/lib-kernel.sh"
+#   kt_init "short description"         # root/tools/kernel checks, temp dir
+#   kt_keygen_rsa main                  # $KT_KEYS/main.{key.pem,cert.pem,cert.der}
+#   kt_build_programs "$KT_TMP/tree" a b  # gcc -static -> tree/usr/bin/{a,b}
+#   kt_add_files "$KT_TMP/tree"          # a few ordinary files
+#   kt_repo_init; kt_commit src "$KT_TMP/tree"
+#   kt_sign main sha256 src signed       # our `ostree-ima sign`
+#   kt_checkout signed signed            # -> $KT_IMGROOT/signed
+#   kt_guest_ima_cert main
+#   kt_guest_program a signed/usr/bin/a
+#   kt_boot                              # image, initramfs, qemu, parse
+#   kt_expect_ran a
+#   kt_finish
+#
+# Exit codes: 0 pass, 77 skip (reason on stderr), anything else fail.
+#
+# Environment:
+#   OSTREE_IMA             our CLI (ostree-ima), required by kt_sign
+#   OSTREE_IMA_PATCHED_OSTREE  prefix of the patched ostree (case 5)
+#   OSTREE_IMA_CACHE       cache root (default /var/cache/ostree-ima); the kernel
+#                          and the initramfs base live in $OSTREE_IMA_CACHE/kernel
+#   KT_KERNEL_PKG          force a kernel package (default: what
+#                          linux-image-cloud-amd64 depends on)
+#   KT_QEMU_TIMEOUT        seconds before a hung guest is killed (default 120)
+#   KT_STRICT=1            infrastructure problems (no kernel, no qemu) fail
+#                          instead of skipping
+#   KT_KEEP=1              keep the temp dir (path printed at exit)
+#   KT_VERBOSE=1           print the whole serial log even on success
+
+set -euo pipefail
+
+# meson passes --strict with -Dkernel_tests=enabled.
+if [ "${1:-}" = --strict ]; then
+	KT_STRICT=1
+	shift
+fi
+
+KT_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KT_CACHE_ROOT=${OSTREE_IMA_CACHE:-/var/cache/ostree-ima}
+KT_KERNEL_CACHE=$KT_CACHE_ROOT/kernel
+KT_QEMU_TIMEOUT=${KT_QEMU_TIMEOUT:-120}
+KT_MARKER=OIMA-PROG-OK
+
+KT_NAME=${KT_NAME:-$(basename "$0" .sh)}
+KT_TMP=
+KT_FAILS=0
+KT_CHECKS=0
+KT_BOOTED=0
+# Filled by kt_init / kt_fetch_kernel.
+KT_KERNEL_DIR=
+KT_VMLINUZ=
+KT_INITRD_BASE=
+# Per boot configuration (reset by kt_boot_reset).
+KT_UUID=
+KT_POLICY=()
+KT_PROGRAMS=()
+KT_IMA_CERTS=()
+KT_EVM_CERTS=()
+KT_HOOKS=()
+KT_EVM_MODE=
+KT_MOUNT_OPTS=rw
+KT_DUMP_MEASUREMENTS=0
+KT_DUMP_BINARY_MEASUREMENTS=0
+KT_SERIAL_LOG=
+
+# ---------------------------------------------------------------------------
+# messages and exits
+
+KT_T0=${EPOCHREALTIME:-0}
+kt__elapsed() { awk -v a="$KT_T0" -v b="${EPOCHREALTIME:-0}" 'BEGIN { printf "%5.1f", b - a }'; }
+kt_log() { printf '%s [%ss]: %s\n' "$KT_NAME" "$(kt__elapsed)" "$*"; }
+kt_err() { printf '%s: %s\n' "$KT_NAME" "$*" >&2; }
+
+kt_die() {
+	kt_err "ERROR: $*"
+	exit 1
+}
+
+# Skip the whole test (exit 77).  Reason goes to stderr.
+kt_skip() {
+	kt_err "SKIP: $*"
+	echo "SKIP: $*"
+	exit 77
+}
+
+# Skip for a missing piece of the test infrastructure (kernel, qemu, ...):
+# with KT_STRICT=1 this is a failure instead.
+kt_skip_infra() {
+	if [ "${KT_STRICT:-0}" = 1 ]; then
+		kt_die "$* (KT_STRICT=1: not skipping)"
+	fi
+	kt_skip "$*"
+}
+
+kt_cleanup() {
+	local rc=$?
+	if [ -n "$KT_TMP" ] && [ -d "$KT_TMP" ]; then
+		if [ "${KT_KEEP:-0}" = 1 ]; then
+			kt_err "keeping $KT_TMP"
+		else
+			rm -rf "$KT_TMP"
+		fi
+	fi
+	return $rc
+}
+
+# ---------------------------------------------------------------------------
+# setup
+
+kt_need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || kt_skip_infra "'$c' not found (see ci/packages.d/kernel.txt)"
+	done
+}
+
+# kt_init DESCRIPTION: checks, temp dir, kernel + initramfs base from the cache.
+kt_init() {
+	kt_log "${1:-kernel test}"
+	[ "$(id -u)" = 0 ] || kt_skip_infra "needs root (bare ostree repo, security.* xattrs, mkfs -d)"
+	[ "$(uname -m)" = x86_64 ] || kt_skip_infra "needs an x86_64 host (static test programs, amd64 kernel)"
+	kt_need_cmd qemu-system-x86_64 timeout flock cpio gzip mkfs.ext4 debugfs gcc keyctl \
+		ostree openssl getfattr setfattr apt-get apt-cache dpkg-deb sha256sum
+	[ -x /usr/bin/busybox ] || [ -x /bin/busybox ] || kt_skip_infra "busybox not found (busybox-static)"
+	case "$(gcc -print-file-name=libc.a)" in
+	/*) ;;
+	*) kt_skip_infra "no static libc for gcc -static (install libc6-dev)" ;;
+	esac
+	KT_BUSYBOX=$(command -v busybox)
+	if ldd "$KT_BUSYBOX" >/dev/null 2>&1; then
+		kt_skip_infra "$KT_BUSYBOX is not static (install busybox-static)"
+	fi
+	KT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/oima-kt.XXXXXX")
+	trap kt_cleanup EXIT
+	KT_IMGROOT=$KT_TMP/imgroot
+	KT_KEYS=$KT_TMP/keys
+	KT_REPO=$KT_TMP/repo
+	mkdir -p "$KT_IMGROOT" "$KT_KEYS" "$KT_TMP/boot"
+	kt_fetch_kernel
+	kt_build_initrd_base
+	kt_boot_reset
+}
+
+# The kernel package to test and its candidate version ("PKG VERSION"):
+# KT_KERNEL_PKG, or what linux-image-cloud-amd64 depends on.  apt-cache is slow
+# (seconds), so the answer is remembered for KT_RESOLVE_TTL minutes (60).
+kt_kernel_pkg_ver() {
+	local pkg ver memo=$KT_KERNEL_CACHE/.resolved-${KT_KERNEL_PKG:-default}
+	if [ -s "$memo" ] && [ -n "$(find "$memo" -mmin "-${KT_RESOLVE_TTL:-60}" 2>/dev/null)" ]; then
+		cat "$memo"
+		return 0
+	fi
+	pkg=${KT_KERNEL_PKG:-}
+	if [ -z "$pkg" ]; then
+		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+			awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' || true)
+		[ -n "$pkg" ] || return 0
+	fi
+	ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }' || true)
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || return 0
+	echo "$pkg $ver" >"$memo.$$" && mv "$memo.$$" "$memo" || true
+	echo "$pkg $ver"
+}
+
+# Bump when the layout of a cached kernel dir changes.
+KT_CACHE_FORMAT=2
+
+# Newest complete kernel in the cache (offline fallback).
+kt_cached_kernel() {
+	local d best=
+	for d in "$KT_KERNEL_CACHE"/linux-image-*; do
+		[ -f "$d/.complete-v$KT_CACHE_FORMAT" ] && best=$d
+	done
+	[ -n "$best" ] && echo "$best"
+}
+
+# kt__unpack_kernel DEB DIR: vmlinuz, config and the modules the guest may need
+# (loop, crypto) from the package, uncompressed, into DIR.
+kt__unpack_kernel() {
+	local deb=$1 dir=$2 x=$1.x moddir sub f
+	mkdir -p "$x"
+	dpkg-deb -x "$deb" "$x" || return 4
+	mkdir -p "$dir/modules"
+	cp "$x"/boot/vmlinuz-* "$dir/vmlinuz" || return 4
+	cp "$x"/boot/config-* "$dir/config" 2>/dev/null || true
+	moddir=$(ls -d "$x"/lib/modules/* 2>/dev/null | head -n 1)
+	if [ -n "$moddir" ]; then
+		for sub in kernel/crypto kernel/arch/x86/crypto kernel/lib kernel/drivers/block/loop.ko \
+			kernel/drivers/block/loop.ko.xz kernel/drivers/block/loop.ko.zst; do
+			[ -e "$moddir/$sub" ] || continue
+			mkdir -p "$dir/modules/$(dirname "$sub")"
+			cp -r "$moddir/$sub" "$dir/modules/$(dirname "$sub")/"
+		done
+		# Uncompress, so the guest's busybox insmod and our dependency scan work.
+		find "$dir/modules" -name '*.ko.*' | while read -r f; do
+			case "$f" in
+			*.ko.xz) xz -dc "$f" >"${f%.xz}" ;;
+			*.ko.zst) zstd -qdc "$f" >"${f%.zst}" ;;
+			*.ko.gz) gzip -dc "$f" >"${f%.gz}" ;;
+			*) continue ;;
+			esac
+			rm -f "$f"
+		done
+		basename "$moddir" >"$dir/release"
+	fi
+	basename "$deb" >"$dir/deb-name"
+}
+
+# Fetch + unpack Debian's cloud kernel into the cache (once, under a lock).
+# Sets KT_KERNEL_DIR and KT_VMLINUZ.  Skips the test when it cannot.
+kt_fetch_kernel() {
+	mkdir -p "$KT_KERNEL_CACHE" 2>/dev/null || kt_skip_infra "cannot create cache dir $KT_KERNEL_CACHE"
+	local pkg ver dir rc=0
+	read -r pkg ver <<<"$(kt_kernel_pkg_ver)" || true
+	if [ -z "$pkg" ]; then
+		dir=$(kt_cached_kernel || true)
+		[ -n "$dir" ] || kt_skip_infra "apt cannot resolve ${KT_KERNEL_PKG:-linux-image-cloud-amd64} (run apt-get update?) and $KT_KERNEL_CACHE has no kernel"
+		kt_log "apt cannot resolve the kernel; using cached $(basename "$dir")"
+	else
+		dir=$KT_KERNEL_CACHE/${pkg}_${ver}
+		(
+			flock -w 900 9 || exit 5
+			[ -f "$dir/.complete-v$KT_CACHE_FORMAT" ] && exit 0
+			kt_log "fetching $pkg $ver into $dir"
+			work=$(mktemp -d "$KT_KERNEL_CACHE/.fetch.XXXXXX")
+			# shellcheck disable=SC2064
+			trap "rm -rf '$work'" EXIT
+			if ! (cd "$work" && apt-get download -q "$pkg" >"$work/apt.log" 2>&1); then
+				cat "$work/apt.log" >&2 || true
+				exit 3
+			fi
+			deb=$(ls "$work"/*.deb 2>/dev/null | head -n 1)
+			[ -n "$deb" ] || exit 3
+			rm -rf "$dir"
+			kt__unpack_kernel "$deb" "$dir" || exit 4
+			touch "$dir/.complete-v$KT_CACHE_FORMAT"
+		) 9>"$KT_KERNEL_CACHE/.lock" || rc=$?
+		if [ $rc != 0 ]; then
+			local cached
+			cached=$(kt_cached_kernel || true)
+			if [ -n "$cached" ]; then
+				kt_log "could not fetch $pkg $ver (rc $rc); using cached $(basename "$cached")"
+				dir=$cached
+			else
+				kt_skip_infra "could not fetch the kernel package $pkg $ver with apt-get download (rc $rc)"
+			fi
+		fi
+	fi
+	KT_KERNEL_DIR=$dir
+	KT_VMLINUZ=$dir/vmlinuz
+	[ -s "$KT_VMLINUZ" ] || kt_skip_infra "no vmlinuz in $dir"
+	if [ -f "$dir/config" ]; then
+		local opt
+		for opt in CONFIG_IMA CONFIG_IMA_APPRAISE CONFIG_INTEGRITY_SIGNATURE CONFIG_INTEGRITY_ASYMMETRIC_KEYS CONFIG_EXT4_FS; do
+			grep -q "^$opt=y" "$dir/config" || kt_skip_infra "$(basename "$dir") lacks $opt=y"
+		done
+		grep -q '^CONFIG_INTEGRITY_TRUSTED_KEYRING=y' "$dir/config" &&
+			kt_skip_infra "$(basename "$dir") has CONFIG_INTEGRITY_TRUSTED_KEYRING=y: test certs cannot be loaded"
+		if [ -z "$(kt_module_file loop)" ] && ! grep -q '^CONFIG_BLK_DEV_LOOP=y' "$dir/config"; then
+			kt_skip_infra "$(basename "$dir") has neither loop.ko nor a built-in loop driver"
+		fi
+	fi
+	kt_log "kernel: $(cat "$dir/deb-name" 2>/dev/null || basename "$dir")"
+}
+
+# kt_kernel_has CONFIG_X: built in or as a module in the kernel under test.
+kt_kernel_has() { grep -Eq "^$1=(y|m)$" "$KT_KERNEL_DIR/config"; }
+
+# kt_module_file NAME: path of NAME.ko in the cached kernel ("" if none).
+kt_module_file() {
+	[ -d "$KT_KERNEL_DIR/modules" ] || return 0
+	find "$KT_KERNEL_DIR/modules" -name "$1.ko" -print -quit
+}
+
+# kt__module_order NAME...: the .ko files to insmod, dependencies first
+# (read from each module's .modinfo "depends=").  Missing modules are left out.
+kt__module_order() {
+	local -A seen=()
+	local out=()
+	kt__mod_visit() {
+		local m=$1 f deps d
+		[ -n "${seen[$m]:-}" ] && return 0
+		seen[$m]=1
+		f=$(kt_module_file "$m")
+		[ -n "$f" ] || return 0
+		deps=$(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1)
+		for d in ${deps//,/ }; do kt__mod_visit "$d"; done
+		out+=("$f")
+	}
+	local m
+	for m in "$@"; do kt__mod_visit "$m"; done
+	[ ${#out[@]} -eq 0 ] || printf '%s\n' "${out[@]}"
+}
+
+# Modules every guest loads at boot (those the kernel has as modules):
+# loop for the image; hash and signature algorithms IMA may need that are not
+# built in (sha384/sha512 are modules in Debian's 6.1; ECDSA would be too).
+KT_BASE_MODULES=${KT_BASE_MODULES:-loop sha512_generic sha3_generic ecdsa_generic}
+
+# Busybox + keyctl (+ the shared libs ldd lists) + modules, as a gzip'd newc
+# cpio cached next to the kernel; keyed by a hash of its inputs.
+kt_build_initrd_base() {
+	local keyctl libs mods key
+	keyctl=$(command -v keyctl)
+	libs=$(ldd "$keyctl" | awk '/=>/ && $3 ~ /^\// { print $3 } /^[[:space:]]*\// { print $1 }' | sort -u)
+	# shellcheck disable=SC2086
+	mods=$(kt__module_order $KT_BASE_MODULES)
+	key=$(
+		{
+			echo "initrd-base v2"
+			# shellcheck disable=SC2086
+			sha256sum "$KT_BUSYBOX" "$keyctl" $libs $mods
+		} | sha256sum | cut -c1-16
+	)
+	KT_INITRD_BASE=$KT_KERNEL_DIR/initrd-base-$key.cpio.gz
+	[ -s "$KT_INITRD_BASE" ] && return 0
+	(
+		flock -w 900 9 || exit 1
+		[ -s "$KT_INITRD_BASE" ] && exit 0
+		root=$(mktemp -d "$KT_KERNEL_DIR/.base.XXXXXX")
+		# shellcheck disable=SC2064
+		trap "rm -rf '$root'" EXIT
+		mkdir -p "$root"/{bin,sbin,dev,proc,sys,mnt,tmp,test,lib/modules}
+		cp "$KT_BUSYBOX" "$root/bin/busybox"
+		ln -s busybox "$root/bin/sh"
+		cp "$keyctl" "$root/bin/keyctl"
+		for f in $libs; do
+			mkdir -p "$root$(dirname "$f")"
+			cp -L "$f" "$root$f"
+		done
+		: >"$root/lib/modules/load-order"
+		for f in $mods; do
+			cp "$f" "$root/lib/modules/"
+			basename "$f" >>"$root/lib/modules/load-order"
+		done
+		mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+		mknod -m 666 "$root/dev/null" c 1 3 2>/dev/null || true
+		(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) |
+			gzip -6 >"$KT_INITRD_BASE.tmp"
+		mv "$KT_INITRD_BASE.tmp" "$KT_INITRD_BASE"
+	) 9>"$KT_KERNEL_CACHE/.lock" || kt_die "building the initramfs base failed"
+}
+
+# ---------------------------------------------------------------------------
+# keys
+
+# kt_keygen_rsa NAME [BITS] / kt_keygen_ec NAME [CURVE]
+# -> $KT_KEYS/NAME.key.pem, NAME.cert.pem, NAME.cert.der
+kt__cert() {
+	local name=$1
+	cat >"$KT_KEYS/$name.cnf" <<-EOF
+		[req]
+		distinguished_name = dn
+		prompt = no
+		x509_extensions = v3
+		[dn]
+		CN = ostree-ima kernel test $name
+		O = ostree-ima tests
+		[v3]
+		basicConstraints = critical,CA:FALSE
+		keyUsage = digitalSignature
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+	EOF
+	openssl req -new -x509 -key "$KT_KEYS/$name.key.pem" -out "$KT_KEYS/$name.cert.pem" \
+		-days 3650 -config "$KT_KEYS/$name.cnf" -sha256 2>/dev/null ||
+		kt_die "openssl req for $name failed"
+	openssl x509 -in "$KT_KEYS/$name.cert.pem" -outform DER -out "$KT_KEYS/$name.cert.der"
+}
+
+kt_keygen_rsa() {
+	openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2:-2048}" \
+		-out "$KT_KEYS/$1.key.pem" 2>/dev/null || kt_die "RSA keygen failed"
+	kt__cert "$1"
+}
+
+kt_keygen_ec() {
+	openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${2:-P-256}" \
+		-pkeyopt ec_param_enc:named_curve -out "$KT_KEYS/$1.key.pem" 2>/dev/null ||
+		kt_die "EC keygen failed"
+	kt__cert "$1"
+}
+
+# kt_keygen_tool NAME [ostree-ima keygen options...]: a key made by our own
+# `ostree-ima keygen` (DIR/ima-key.pem, ima-cert.pem, ima-cert.der).
+kt_keygen_tool() {
+	local name=$1
+	shift
+	[ -n "${OSTREE_IMA:-}" ] && [ -x "$OSTREE_IMA" ] || kt_die "OSTREE_IMA is not set or not executable"
+	"$OSTREE_IMA" keygen --out "$KT_KEYS/$name.d" "$@" >/dev/null || kt_die "ostree-ima keygen $* failed"
+	local f
+	for f in key.pem cert.pem cert.der; do
+		[ -s "$KT_KEYS/$name.d/ima-$f" ] || kt_die "ostree-ima keygen wrote no ima-$f"
+		ln -sf "$name.d/ima-$f" "$KT_KEYS/$name.$f"
+	done
+}
+
+kt_key() { echo "$KT_KEYS/$1.key.pem"; }
+kt_cert() { echo "$KT_KEYS/$1.cert.pem"; }
+kt_cert_der() { echo "$KT_KEYS/$1.cert.der"; }
+
+# ---------------------------------------------------------------------------
+# deployment content
+
+# kt_build_programs DIR NAME...: DIR/usr/bin/NAME, tiny static C programs.
+kt_build_programs() {
+	local dir=$1 n
+	shift
+	mkdir -p "$dir/usr/bin"
+	for n in "$@"; do
+		gcc -static -O2 -s -DPROG_NAME="\"$n\"" -o "$dir/usr/bin/$n" "$KT_LIBDIR/prog.c" ||
+			kt_die "gcc -static failed for $n (libc6-dev installed?)"
+		chmod 0755 "$dir/usr/bin/$n"
+	done
+}
+
+# kt_add_files DIR: a few ordinary (non-executable) files, a symlink, a dir.
+kt_add_files() {
+	local dir=$1
+	mkdir -p "$dir/usr/share/oima-test" "$dir/etc"
+	mkdir -p "$dir/usr/lib"
+	printf 'NAME="ostree-ima kernel test"\nID=oima-test\n' >"$dir/usr/lib/os-release"
+	printf 'hello from %s\n' "$KT_NAME" >"$dir/usr/share/oima-test/readme.txt"
+	head -c 4096 /dev/urandom >"$dir/usr/share/oima-test/data.bin"
+	: >"$dir/usr/share/oima-test/empty"
+	ln -sf ../usr/lib/os-release "$dir/etc/os-release"
+	chmod 0644 "$dir/usr/lib/os-release" "$dir/usr/share/oima-test/"*
+}
+
+# ---------------------------------------------------------------------------
+# ostree
+
+KT_OSTREE=${KT_OSTREE:-ostree}
+
+kt_repo_init() {
+	"$KT_OSTREE" --repo="$KT_REPO" init --mode=bare >/dev/null || kt_die "ostree init failed"
+}
+
+# kt_commit REF DIR [extra ostree commit args...]
+kt_commit() {
+	local ref=$1 dir=$2
+	shift 2
+	"$KT_OSTREE" --repo="$KT_REPO" commit -b "$ref" --tree=dir="$dir" \
+		--no-bindings -s "kernel test $ref" "$@" >/dev/null || kt_die "ostree commit of $ref failed"
+}
+
+# kt_sign KEYNAME HASH SRC_REF TARGET_REF: our CLI.
+kt_sign() {
+	local keyname=$1 alg=$2 src=$3 dst=$4
+	[ -n "${OSTREE_IMA:-}" ] || kt_die "OSTREE_IMA is not set (path to the ostree-ima binary)"
+	[ -x "$OSTREE_IMA" ] || kt_die "OSTREE_IMA=$OSTREE_IMA is not executable"
+	kt_log "ostree-ima sign --hash $alg with $keyname: $src -> $dst"
+	"$OSTREE_IMA" sign --repo="$KT_REPO" --key "$(kt_key "$keyname")" --cert "$(kt_cert "$keyname")" \
+		--hash "$alg" "$src" "$dst" || kt_die "ostree-ima sign $src -> $dst failed"
+}
+
+# kt_checkout REF SUBDIR: check out (copies, so the repo objects stay intact) into
+# $KT_IMGROOT/SUBDIR.
+kt_checkout() {
+	local ref=$1 sub=$2
+	"$KT_OSTREE" --repo="$KT_REPO" checkout --force-copy "$ref" "$KT_IMGROOT/$sub" ||
+		kt_die "ostree checkout of $ref failed"
+}
+
+# kt_ima_xattr FILE: hex value of security.ima ("" if none).
+kt_ima_xattr() {
+	{ getfattr -h --absolute-names -n security.ima -e hex "$1" 2>/dev/null || true; } |
+		sed -n 's/^security.ima=0x//p'
+}
+
+# kt_require_ima_sig FILE [ALGNUM]: check (host side) that FILE carries an IMA v2
+# signature (03 02 ALG ...), e.g. that signing + checkout really set it.
+kt_require_ima_sig() {
+	local f=$1 alg=${2:-} x
+	x=$(kt_ima_xattr "$f")
+	[ -n "$x" ] || kt_die "$f has no security.ima after checkout"
+	case "$x" in
+	0302*) ;;
+	*) kt_die "$f: security.ima is not a v2 signature: ${x:0:24}..." ;;
+	esac
+	if [ -n "$alg" ] && [ "${x:4:2}" != "$(printf '%02x' "$alg")" ]; then
+		kt_die "$f: signature hash_algo is 0x${x:4:2}, expected $(printf '0x%02x' "$alg")"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# what the guest does
+
+kt_boot_reset() {
+	KT_UUID=$(cat /proc/sys/kernel/random/uuid)
+	KT_POLICY=()
+	KT_PROGRAMS=()
+	KT_IMA_CERTS=()
+	KT_EVM_CERTS=()
+	KT_HOOKS=()
+	KT_EVM_MODE=
+	KT_MOUNT_OPTS=rw
+	KT_DUMP_MEASUREMENTS=0
+	KT_DUMP_BINARY_MEASUREMENTS=0
+}
+
+# kt_guest_ima_cert KEYNAME|DERFILE / kt_guest_evm_cert ...
+kt__der() { if [ -f "$1" ]; then echo "$1"; else kt_cert_der "$1"; fi; }
+kt_guest_ima_cert() { KT_IMA_CERTS+=("$(kt__der "$1")"); }
+kt_guest_evm_cert() { KT_EVM_CERTS+=("$(kt__der "$1")"); }
+
+# kt_guest_policy RULE: append a policy rule; @UUID@ is the image's fsuuid.
+# Without any rule, kt_boot uses the signature-appraisal rule below.
+kt_guest_policy() { KT_POLICY+=("${1//@UUID@/$KT_UUID}"); }
+KT_POLICY_IMASIG='appraise func=BPRM_CHECK fsuuid=@UUID@ appraise_type=imasig'
+
+# kt_guest_program NAME PATH: run /mnt/PATH in the guest, report as NAME.
+kt_guest_program() {
+	[ -f "$KT_IMGROOT/$2" ] || kt_die "kt_guest_program: $KT_IMGROOT/$2 does not exist"
+	KT_PROGRAMS+=("$1 $2")
+}
+
+# kt_guest_hook STAGE FILE: source FILE in the guest at STAGE (pre-policy:
+# after keys and mount, before EVM/policy; post-run: after the programs).
+kt_guest_hook() { KT_HOOKS+=("$1 $2"); }
+
+kt_program_path() {
+	local p
+	for p in "${KT_PROGRAMS[@]}"; do
+		[ "${p%% *}" = "$1" ] && { echo "${p#* }"; return 0; }
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------------------
+# image, initramfs, boot
+
+kt_make_image() {
+	local img=$1 kb
+	kb=$(du -sk "$KT_IMGROOT" | cut -f1)
+	kb=$((kb * 13 / 10 + 4096))
+	mkfs.ext4 -q -F -U "$KT_UUID" -I 256 -O ^has_journal -L oima-test \
+		-d "$KT_IMGROOT" "$img" "${kb}k" >"$KT_TMP/mkfs.log" 2>&1 || {
+		cat "$KT_TMP/mkfs.log" >&2
+		kt_die "mkfs.ext4 -d failed"
+	}
+	# mkfs -d must have carried the security.ima xattrs over.
+	local p path want got
+	for p in "${KT_PROGRAMS[@]}"; do
+		path=${p#* }
+		[ -L "$KT_IMGROOT/$path" ] && continue
+		want=$(kt_ima_xattr "$KT_IMGROOT/$path")
+		[ -n "$want" ] || continue
+		got=$(debugfs -R "ea_get -x /$path security.ima" "$img" 2>/dev/null | tr -d ' \n' |
+			sed 's/^security\.ima([0-9]*)=//' || true)
+		if [ "${got,,}" != "${want,,}" ]; then
+			kt_die "security.ima of /$path differs in the image (mkfs.ext4 -d lost it?): '$got'"
+		fi
+	done
+}
+
+# kt_boot: build the image + per-test initramfs part, run qemu, collect the log.
+kt_boot() {
+	local boot=$KT_TMP/boot p name path
+	rm -rf "$boot"
+	mkdir -p "$boot/root/test/keys/ima" "$boot/root/test/keys/evm" \
+		"$boot/root/test/hooks/pre-policy" "$boot/root/test/hooks/post-run"
+	[ ${#KT_PROGRAMS[@]} -gt 0 ] || kt_die "kt_boot: no programs registered"
+	[ ${#KT_POLICY[@]} -gt 0 ] || kt_guest_policy "$KT_POLICY_IMASIG"
+
+	# Every program must work as such (the host has no IMA appraisal): a denial in
+	# the guest is then IMA's doing, not a broken binary.
+	for p in "${KT_PROGRAMS[@]}"; do
+		name=${p%% *}
+		path=${p#* }
+		"$KT_IMGROOT/$path" 2>&1 | grep -q "^$KT_MARKER " ||
+			kt_die "program $name ($path) does not run on the host"
+	done
+
+	kt_make_image "$boot/root/test/img.ext4"
+	local i=0 c
+	for c in ${KT_IMA_CERTS[@]+"${KT_IMA_CERTS[@]}"}; do
+		i=$((i + 1))
+		cp "$c" "$boot/root/test/keys/ima/$i-$(basename "$c")"
+	done
+	for c in ${KT_EVM_CERTS[@]+"${KT_EVM_CERTS[@]}"}; do
+		i=$((i + 1))
+		cp "$c" "$boot/root/test/keys/evm/$i-$(basename "$c")"
+	done
+	for c in ${KT_HOOKS[@]+"${KT_HOOKS[@]}"}; do
+		i=$((i + 1))
+		cp "${c#* }" "$boot/root/test/hooks/${c%% *}/$(printf '%02d' $i)-$(basename "${c#* }" .sh).sh"
+	done
+	printf '%s\n' "${KT_POLICY[@]}" >"$boot/root/test/policy"
+	printf '%s\n' "${KT_PROGRAMS[@]}" >"$boot/root/test/programs"
+	cat >"$boot/root/test/config" <<-EOF
+		KT_UUID=$KT_UUID
+		KT_EVM_MODE=$KT_EVM_MODE
+		KT_MOUNT_OPTS=$KT_MOUNT_OPTS
+		KT_DUMP_MEASUREMENTS=$KT_DUMP_MEASUREMENTS
+		KT_DUMP_BINARY_MEASUREMENTS=$KT_DUMP_BINARY_MEASUREMENTS
+	EOF
+	install -m 0755 "$KT_LIBDIR/guest-init.sh" "$boot/root/init"
+	# Second cpio archive appended to the cached base: the kernel unpacks both.
+	(cd "$boot/root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) |
+		gzip -1 >"$boot/test.cpio.gz"
+	cat "$KT_INITRD_BASE" "$boot/test.cpio.gz" >"$boot/initrd.gz"
+
+	kt_log "policy:"
+	sed 's/^/    /' "$boot/root/test/policy"
+	KT_SERIAL_LOG=$boot/serial.log
+	local start end rc=0
+	start=$(date +%s.%N)
+	timeout -k 10 "$KT_QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
+		-nodefaults -display none -no-reboot \
+		-serial "file:$KT_SERIAL_LOG" \
+		-kernel "$KT_VMLINUZ" -initrd "$boot/initrd.gz" \
+		-append "console=ttyS0 panic=-1 quiet rdinit=/init" \
+		</dev/null >"$boot/qemu.out" 2>&1 || rc=$?
+	end=$(date +%s.%N)
+	kt_log "qemu finished (rc $rc) in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"
+	KT_BOOTED=1
+	# Normalise the serial log: no CRs.
+	[ -f "$KT_SERIAL_LOG" ] || : >"$KT_SERIAL_LOG"
+	sed -i 's/\r$//' "$KT_SERIAL_LOG"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		kt_dump_log
+		kt_die "qemu timed out after ${KT_QEMU_TIMEOUT}s (hung guest)"
+	fi
+	if [ $rc != 0 ]; then
+		cat "$boot/qemu.out" >&2
+		kt_dump_log
+		kt_die "qemu failed with rc $rc"
+	fi
+	if grep -q '^KT-ERROR' "$KT_SERIAL_LOG"; then
+		kt_dump_log
+		kt_die "guest: $(grep '^KT-ERROR' "$KT_SERIAL_LOG" | head -n 1)"
+	fi
+	grep -q '^KT-DONE' "$KT_SERIAL_LOG" || {
+		kt_dump_log
+		kt_die "guest did not finish (no KT-DONE on the console)"
+	}
+	grep -q '^KT-POLICY loaded' "$KT_SERIAL_LOG" || {
+		kt_dump_log
+		kt_die "guest did not load the policy"
+	}
+	for p in "${KT_PROGRAMS[@]}"; do
+		name=${p%% *}
+		[ -n "$(kt_result "$name")" ] || {
+			kt_dump_log
+			kt_die "no RESULT line for $name"
+		}
+	done
+	grep -E '^(KT-BOOTED|KT-MODULE|KT-KEY|KT-EVM|KT-HOOK|RESULT|OUTPUT|AUDIT)' "$KT_SERIAL_LOG" | sed 's/^/  guest| /'
+}
+
+kt_dump_log() {
+	kt_err "----- serial log -----"
+	sed 's/^/  serial| /' "${KT_SERIAL_LOG:-/dev/null}" >&2 || true
+	kt_err "----- end of serial log -----"
+}
+
+# ---------------------------------------------------------------------------
+# results
+
+# kt_result NAME: "ran", "denied" or "error rc=N" (empty if missing).
+kt_result() {
+	awk -v n="$1" '$1 == "RESULT" && $2 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' \
+		"$KT_SERIAL_LOG"
+}
+
+# kt_cause NAME: the cause= of the audit line(s) for that program's path.
+kt_cause() {
+	local path
+	path=$(kt_program_path "$1") || return 0
+	awk -v n="name=\"/mnt/$path\"" '$1 == "AUDIT" && index($0, n) && match($0, / cause=[^ ]+/) {
+		print substr($0, RSTART + 7, RLENGTH - 7) }' "$KT_SERIAL_LOG" | sort -u | paste -sd, -
+}
+
+# kt_measurements: the guest's ascii measurement list (needs KT_DUMP_MEASUREMENTS=1).
+kt_measurements() { sed -n 's/^MEASURE //p' "$KT_SERIAL_LOG"; }
+# kt_binary_measurements FILE: the decoded binary list (KT_DUMP_BINARY_MEASUREMENTS=1).
+kt_binary_measurements() { sed -n 's/^BINMEASURE //p' "$KT_SERIAL_LOG" | base64 -d >"$1"; }
+
+kt_pass() { KT_CHECKS=$((KT_CHECKS + 1)); kt_log "ok: $*"; }
+kt_fail() {
+	KT_CHECKS=$((KT_CHECKS + 1))
+	KT_FAILS=$((KT_FAILS + 1))
+	kt_log "FAIL: $*"
+	kt_err "FAIL: $*"
+}
+
+# kt_expect_ran NAME
+kt_expect_ran() {
+	local r c
+	r=$(kt_result "$1")
+	c=$(kt_cause "$1")
+	if [ "$r" = ran ] && [ -z "$c" ]; then
+		kt_pass "$1 ran"
+	else
+		kt_fail "$1 expected to run, got '$r'${c:+ (audit cause=$c)}"
+	fi
+}
+
+# kt_expect_denied NAME [CAUSE]: denied, and (if given) with exactly that cause.
+# Without CAUSE, some cause must still have been audited for that file.
+kt_expect_denied() {
+	local r c
+	r=$(kt_result "$1")
+	c=$(kt_cause "$1")
+	if [ "$r" != denied ]; then
+		kt_fail "$1 expected to be denied${2:+ ($2)}, got '$r'"
+	elif [ -z "$c" ]; then
+		kt_fail "$1 denied but no audit cause was logged for /mnt/$(kt_program_path "$1")"
+	elif [ -n "${2:-}" ] && [ "$c" != "$2" ]; then
+		kt_fail "$1 denied with cause=$c, expected cause=$2"
+	else
+		kt_pass "$1 denied (cause=$c)"
+	fi
+}
+
+kt_finish() {
+	[ "$KT_BOOTED" = 1 ] || kt_die "kt_finish without a boot"
+	[ "$KT_CHECKS" -gt 0 ] || kt_die "no assertions were made"
+	if [ "$KT_FAILS" -gt 0 ]; then
+		kt_dump_log
+		kt_err "$KT_FAILS of $KT_CHECKS checks failed"
+		exit 1
+	fi
+	[ "${KT_VERBOSE:-0}" = 1 ] && kt_dump_log
+	kt_log "all $KT_CHECKS checks passed"
+	exit 0
+}
