@@ -25,6 +25,7 @@
 
 typedef struct {
   char *src_checksum;
+  char *path;         /* first path it was seen at, for messages */
   char *new_checksum; /* NULL: object kept as it is */
 } SignJob;
 
@@ -46,6 +47,7 @@ static void
 sign_job_free (SignJob *job)
 {
   g_free (job->src_checksum);
+  g_free (job->path);
   g_free (job->new_checksum);
   g_free (job);
 }
@@ -192,7 +194,7 @@ sign_worker (gpointer data, gpointer user_data)
 
   if (!g_cancellable_is_cancelled (ctx->cancellable) && !sign_object (ctx, job, &local_error))
     {
-      g_prefix_error (&local_error, "Object %s: ", job->src_checksum);
+      g_prefix_error (&local_error, "%s (object %s): ", job->path, job->src_checksum);
       g_mutex_lock (&ctx->lock);
       if (ctx->error == NULL)
         ctx->error = g_steal_pointer (&local_error);
@@ -244,6 +246,7 @@ collect_job (const char *path, const char *checksum, gpointer user_data, GError 
     {
       SignJob *job = g_new0 (SignJob, 1);
       job->src_checksum = g_strdup (checksum);
+      job->path = g_strdup (path);
       g_hash_table_insert (walk->jobs, job->src_checksum, job);
     }
   return TRUE;
@@ -260,8 +263,7 @@ rewrite_tree (TreeWalk *walk, const char *dirtree_csum, const char *path,
   g_autoptr (GVariant) files = g_variant_get_child_value (tree, 0);
   g_autoptr (GVariant) dirs = g_variant_get_child_value (tree, 1);
 
-  GVariantBuilder files_b;
-  g_variant_builder_init (&files_b, G_VARIANT_TYPE ("a(say)"));
+  g_auto (GVariantBuilder) files_b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(say)"));
   gsize n = g_variant_n_children (files);
   for (gsize i = 0; i < n; i++)
     {
@@ -280,8 +282,7 @@ rewrite_tree (TreeWalk *walk, const char *dirtree_csum, const char *path,
         g_variant_builder_add (&files_b, "(s@ay)", name, csum_v);
     }
 
-  GVariantBuilder dirs_b;
-  g_variant_builder_init (&dirs_b, G_VARIANT_TYPE ("a(sayay)"));
+  g_auto (GVariantBuilder) dirs_b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sayay)"));
   n = g_variant_n_children (dirs);
   for (gsize i = 0; i < n; i++)
     {
@@ -341,16 +342,20 @@ run_workers (SignContext *ctx, GHashTable *jobs, guint n_jobs, GError **error)
       pushed++;
     }
 
+  const gint64 interval = 250 * G_TIME_SPAN_MILLISECOND;
+  gint64 next_report = g_get_monotonic_time () + interval;
   g_mutex_lock (&ctx->lock);
   while (ctx->pending > 0)
     {
-      gint64 deadline = g_get_monotonic_time () + 250 * G_TIME_SPAN_MILLISECOND;
-      if (!g_cond_wait_until (&ctx->done_cond, &ctx->lock, deadline) && opts->progress)
+      g_cond_wait_until (&ctx->done_cond, &ctx->lock, next_report);
+      gint64 now = g_get_monotonic_time ();
+      if (opts->progress && now >= next_report)
         {
           OimaCommitSignProgress snapshot = ctx->progress;
           g_mutex_unlock (&ctx->lock);
           opts->progress (&snapshot, opts->progress_data);
           g_mutex_lock (&ctx->lock);
+          next_report = now + interval;
         }
     }
   g_mutex_unlock (&ctx->lock);
@@ -359,35 +364,81 @@ run_workers (SignContext *ctx, GHashTable *jobs, guint n_jobs, GError **error)
   return !push_failed;
 }
 
-/* Detached metadata minus the signatures over the source commit, which
- * cannot be valid for the new one. */
-static GVariant *
-detached_metadata_without_signatures (GVariant *detached, guint *out_dropped)
+static gboolean
+is_commit_signature_key (const char *key)
+{
+  return g_str_equal (key, "ostree.gpgsigs") || g_str_has_prefix (key, "ostree.sign.");
+}
+
+/* Give @new_commit the source commit's detached metadata, except the
+ * signatures over the source (they cannot be valid for the new commit).
+ * Whatever @new_commit already has (its own signatures, from an earlier
+ * run that produced the same commit) is kept.  Returns how many source
+ * signatures were not copied. */
+static gboolean
+copy_detached_metadata (OstreeRepo *repo, const char *src_commit, const char *new_commit,
+                        guint *out_dropped, GCancellable *cancellable, GError **error)
 {
   *out_dropped = 0;
-  if (detached == NULL)
-    return NULL;
-  GVariantBuilder b;
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  if (g_str_equal (src_commit, new_commit))
+    return TRUE; /* nothing changed: the source keeps its signatures */
+  g_autoptr (GVariant) src = NULL;
+  if (!ostree_repo_read_commit_detached_metadata (repo, src_commit, &src, cancellable, error))
+    return FALSE;
+  if (src == NULL)
+    return TRUE;
+  g_autoptr (GVariant) existing = NULL;
+  if (!ostree_repo_read_commit_detached_metadata (repo, new_commit, &existing, cancellable, error))
+    return FALSE;
+  g_autoptr (GVariantDict) dict = g_variant_dict_new (existing);
+  gboolean changed = FALSE;
   GVariantIter it;
   const char *key;
   GVariant *value;
-  gboolean any = FALSE;
-  g_variant_iter_init (&it, detached);
+  g_variant_iter_init (&it, src);
   while (g_variant_iter_loop (&it, "{&sv}", &key, &value))
     {
-      if (g_str_equal (key, "ostree.gpgsigs") || g_str_has_prefix (key, "ostree.sign."))
+      if (is_commit_signature_key (key))
+        (*out_dropped)++;
+      else if (!g_variant_dict_contains (dict, key))
         {
-          (*out_dropped)++;
-          continue;
+          g_variant_dict_insert_value (dict, key, value);
+          changed = TRUE;
         }
-      g_variant_builder_add (&b, "{sv}", key, value);
-      any = TRUE;
     }
-  GVariant *result = g_variant_ref_sink (g_variant_builder_end (&b));
-  if (!any)
-    g_clear_pointer (&result, g_variant_unref);
-  return result;
+  if (!changed)
+    return TRUE;
+  g_autoptr (GVariant) merged = g_variant_ref_sink (g_variant_dict_end (dict));
+  return ostree_repo_write_commit_detached_metadata (repo, new_commit, merged, cancellable, error);
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The source's metadata; if it binds the commit to refs
+ * (ostree.ref-binding, which `ostree commit -b` writes), @target_ref is
+ * added, or pulling the signed commit by that ref would fail. */
+static GVariant *
+signed_commit_metadata (GVariant *metadata, const char *target_ref)
+{
+  g_autofree const char **refs = NULL;
+  if (target_ref == NULL
+      || !g_variant_lookup (metadata, OSTREE_COMMIT_META_KEY_REF_BINDING, "^a&s", &refs)
+      || g_strv_contains (refs, target_ref))
+    return g_variant_ref (metadata);
+  g_autoptr (GPtrArray) bound = g_ptr_array_new ();
+  for (const char **r = refs; *r; r++)
+    g_ptr_array_add (bound, (char *)*r);
+  g_ptr_array_add (bound, (char *)target_ref);
+  g_ptr_array_sort (bound, compare_strings);
+  g_ptr_array_add (bound, NULL);
+  g_autoptr (GVariantDict) dict = g_variant_dict_new (metadata);
+  g_variant_dict_insert_value (dict, OSTREE_COMMIT_META_KEY_REF_BINDING,
+                               g_variant_new_strv ((const char *const *)bound->pdata, -1));
+  return g_variant_ref_sink (g_variant_dict_end (dict));
 }
 
 static gboolean
@@ -407,7 +458,7 @@ check_repo_mode (OstreeRepo *repo, GError **error)
 
 static gboolean
 write_signed_commit (OstreeRepo *repo, const char *src_commit, GVariant *commit,
-                     TreeWalk *walk, SignContext *ctx, guint n_jobs, char **out_commit,
+                     const char *target_ref, TreeWalk *walk, SignContext *ctx, guint n_jobs, char **out_commit,
                      GCancellable *cancellable, GError **error)
 {
   g_autoptr (GVariant) root_tree_v = g_variant_get_child_value (commit, 6);
@@ -424,19 +475,24 @@ write_signed_commit (OstreeRepo *repo, const char *src_commit, GVariant *commit,
     }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  ctx->progress.files_skipped += walk->n_unselected;
+  ctx->progress.files_unselected = walk->n_unselected;
 
   g_autofree char *new_root = rewrite_tree (walk, root_tree, "/", cancellable, error);
   if (new_root == NULL)
     return FALSE;
 
-  /* Every field of the source commit but the root contents checksum. */
-  GVariantBuilder b;
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("(a{sv}aya(say)sstayay)"));
+  /* Every field of the source commit but the root contents checksum (and
+   * the ref binding, see signed_commit_metadata). */
+  g_auto (GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("(a{sv}aya(say)sstayay)"));
   for (gsize i = 0; i < 8; i++)
     {
       g_autoptr (GVariant) child = g_variant_get_child_value (commit, i);
-      if (i == 6)
+      if (i == 0)
+        {
+          g_autoptr (GVariant) metadata = signed_commit_metadata (child, target_ref);
+          g_variant_builder_add_value (&b, metadata);
+        }
+      else if (i == 6)
         g_variant_builder_add_value (&b, ostree_checksum_to_bytes_v (new_root));
       else
         g_variant_builder_add_value (&b, child);
@@ -448,15 +504,9 @@ write_signed_commit (OstreeRepo *repo, const char *src_commit, GVariant *commit,
     return FALSE;
   g_autofree char *new_commit_csum = ostree_checksum_from_bytes (csum);
 
-  g_autoptr (GVariant) detached = NULL;
-  if (!ostree_repo_read_commit_detached_metadata (repo, src_commit, &detached, cancellable, error))
+  if (!copy_detached_metadata (repo, src_commit, new_commit_csum,
+                               &ctx->progress.commit_signatures_dropped, cancellable, error))
     return FALSE;
-  guint dropped = 0;
-  g_autoptr (GVariant) kept = detached_metadata_without_signatures (detached, &dropped);
-  if (kept && !ostree_repo_write_commit_detached_metadata (repo, new_commit_csum, kept,
-                                                          cancellable, error))
-    return FALSE;
-  ctx->progress.commit_signatures_dropped = dropped;
 
   *out_commit = g_steal_pointer (&new_commit_csum);
   return TRUE;
@@ -515,12 +565,15 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
   g_autofree char *new_commit = NULL;
   if (ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
     {
-      ok = write_signed_commit (repo, src_commit, commit, &walk, &ctx, n_jobs, &new_commit,
+      ok = write_signed_commit (repo, src_commit, commit, ref, &walk, &ctx, n_jobs, &new_commit,
                                 cancellable, error);
       if (ok && ref)
         ostree_repo_transaction_set_ref (repo, remote, ref, new_commit);
+      /* The point of no return: once the commit starts, Ctrl-C must not
+       * make it fail after the ref moved. */
       if (ok)
-        ok = ostree_repo_commit_transaction (repo, NULL, cancellable, error);
+        ok = !g_cancellable_set_error_if_cancelled (cancellable, error)
+             && ostree_repo_commit_transaction (repo, NULL, NULL, error);
       if (!ok)
         (void)ostree_repo_abort_transaction (repo, NULL, NULL);
     }

@@ -4,6 +4,8 @@
  * file gets a security.ima signature on a new content object; everything
  * else (directories, symlinks, other xattrs, commit metadata) is kept.
  * Hashing and signing run on worker threads, deduplicated by content.
+ * The one change to the commit's metadata: when it binds the commit to
+ * refs (ostree.ref-binding), the target ref is added to them.
  * All writes happen in one repository transaction; the target ref only moves
  * if everything succeeded.
  */
@@ -23,7 +25,8 @@ typedef struct {
   guint64 files_done;
   guint64 files_signed;   /* objects that got a new signature */
   guint64 files_cached;   /* of those, found in the signing cache of earlier runs */
-  guint64 files_skipped;  /* symlinks, already signed (without overwrite), not selected */
+  guint64 files_skipped;  /* symlinks, already signed (without overwrite) */
+  guint64 files_unselected; /* paths not selected by the filter */
   guint64 signatures_made; /* distinct content digests signed */
   guint64 bytes_hashed;
   guint64 evm_removed;     /* security.evm removed: it covered the old security.ima */

@@ -31,12 +31,6 @@ oima_digest_signer_free (OimaDigestSigner *signer)
   g_free (signer);
 }
 
-OimaHashAlgo
-oima_digest_signer_get_algo (OimaDigestSigner *signer)
-{
-  return signer->algo;
-}
-
 GBytes *
 oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len,
                          GError **error)

@@ -16,8 +16,6 @@ OimaDigestSigner *oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo
 void oima_digest_signer_free (OimaDigestSigner *signer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDigestSigner, oima_digest_signer_free)
 
-OimaHashAlgo oima_digest_signer_get_algo (OimaDigestSigner *signer);
-
 /* The security.ima value (signature v2) for @digest. */
 GBytes *oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len,
                                  GError **error);

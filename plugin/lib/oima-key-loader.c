@@ -120,6 +120,10 @@ oima_key_loader_load_private (const char *key, const char *passphrase, gboolean 
 
   if (g_str_has_prefix (key, "pkcs11:"))
     {
+      /* The key name is on command lines; the PIN must not be. */
+      if (strstr (key, "pin-value=") != NULL)
+        return oima_null_throw (error, "The PKCS#11 URI carries pin-value: give the PIN with "
+                                       "--key-pass-file FILE or OSTREE_IMA_KEY_PASS instead");
       *out_from_token = TRUE;
       return oima_key_engine_load_pkcs11 (key, passphrase, error);
     }

@@ -22,8 +22,9 @@ generate_pkey (const OimaKeygenOptions *opts, GError **error)
     case OIMA_KEY_TYPE_RSA:
       {
         guint bits = opts->rsa_bits ? opts->rsa_bits : 3072;
-        if (bits < 2048 || bits > 8192)
-          return oima_null_throw (error, "RSA key size %u: use 2048 to 8192 bits", bits);
+        if (bits != 2048 && bits != 3072 && bits != 4096)
+          return oima_null_throw (error, "RSA key size %u: the kernel verifies 2048, 3072 or "
+                                         "4096 bits", bits);
         pkey = EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)bits);
         break;
       }
@@ -160,7 +161,6 @@ oima_keygen (const char *dir, const OimaKeygenOptions *options, guint32 *out_key
       || !PEM_write_bio_X509 (pem_bio, cert) || !i2d_X509_bio (der_bio, cert))
     return oima_throw_openssl (error, "Encoding key and certificate");
 
-  g_autoptr (GBytes) key_pem = bio_contents (key_bio);
   g_autoptr (GBytes) cert_pem = bio_contents (pem_bio);
   g_autoptr (GBytes) cert_der = bio_contents (der_bio);
   gsize len;
@@ -172,8 +172,10 @@ oima_keygen (const char *dir, const OimaKeygenOptions *options, guint32 *out_key
   data = g_bytes_get_data (cert_der, &len);
   if (!write_file (dir, "ima-cert.der", data, len, 0644, error))
     return FALSE;
-  data = g_bytes_get_data (key_pem, &len);
-  if (!write_file (dir, "ima-key.pem", data, len, 0600, error))
+  /* Straight from the secure-memory BIO, which wipes it when freed. */
+  char *key_data = NULL;
+  long key_len = BIO_get_mem_data (key_bio, &key_data);
+  if (!write_file (dir, "ima-key.pem", key_data, key_len, 0600, error))
     return FALSE;
 
   if (out_keyid && !oima_cert_skid_keyid (cert, out_keyid))

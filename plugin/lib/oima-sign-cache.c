@@ -42,6 +42,8 @@ oima_sign_cache_load (OstreeRepo *repo, OimaSigningKey *key, OimaHashAlgo algo)
   if (mapped == NULL)
     return self;
   gsize len = g_mapped_file_get_length (mapped);
+  if (len == 0)
+    return self;
   g_autofree char *contents = g_strndup (g_mapped_file_get_contents (mapped), len);
   g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
   if (lines[0] == NULL || !g_str_equal (lines[0], CACHE_MAGIC))

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oima-digest-signer.h"
@@ -56,9 +57,17 @@ run_request (OimaSignQueue *q, Request *r, GError **error)
     {
     case SOURCE_PATH:
       {
-        int fd = openat (r->dfd, r->relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO must not block a worker forever. */
+        int fd = openat (r->dfd, r->relpath,
+                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
           return oima_throw_errno (error, r->relpath), NULL;
+        struct stat st;
+        if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+          {
+            close (fd);
+            return oima_null_throw (error, "%s: not a regular file", r->relpath);
+          }
         gboolean ok = oima_hash_fd (q->algo, fd, digest, &len, NULL, error);
         close (fd);
         if (!ok)
@@ -120,8 +129,9 @@ oima_sign_queue_new (OimaSigningKey *key, OimaHashAlgo algo, guint n_jobs, GErro
 void
 oima_sign_queue_free (OimaSignQueue *queue)
 {
+  /* Queued work nobody will take is dropped; running work finishes. */
   if (queue->pool)
-    g_thread_pool_free (queue->pool, FALSE, TRUE);
+    g_thread_pool_free (queue->pool, TRUE, TRUE);
   g_hash_table_unref (queue->requests);
   oima_digest_signer_free (queue->signer);
   g_mutex_clear (&queue->lock);

@@ -114,18 +114,21 @@ check_supported (EVP_PKEY *pkey, const char *description, GError **error)
 {
   if (EVP_PKEY_is_a (pkey, "RSA"))
     {
+      /* The kernel's rsa_check_key_length() (FIPS-safe sizes). */
       int bits = EVP_PKEY_get_bits (pkey);
-      if (bits < 2048 || bits > 8192)
-        return oima_throw (error, "Unsupported key %s: RSA keys must have 2048 to 8192 bits",
+      if (bits != 2048 && bits != 3072 && bits != 4096)
+        return oima_throw (error,
+                           "Unsupported key %s: the kernel verifies RSA keys of 2048, 3072 or "
+                           "4096 bits",
                            description);
       return TRUE;
     }
   if (EVP_PKEY_is_a (pkey, "EC"))
     {
-      int bits = EVP_PKEY_get_bits (pkey);
-      if (bits != 256 && bits != 384)
+      if (!g_str_equal (description, "EC-P-256") && !g_str_equal (description, "EC-P-384"))
         return oima_throw (error,
-                           "Unsupported key %s: the kernel verifies ECDSA on P-256 and P-384 only",
+                           "Unsupported key %s: the kernel verifies ECDSA on NIST P-256 and "
+                           "P-384 only",
                            description);
       return TRUE;
     }

@@ -9,8 +9,12 @@
 #include "oima-trust.h"
 #include "oima-util.h"
 
+/* The kernel finds a key by "id:%08x" against the tail of either of its
+ * x509 ids: the subjectKeyIdentifier, or serial || issuer (so the last 4
+ * bytes of the issuer's DER name). */
 typedef struct {
-  guint32 keyid;
+  guint32 keyids[2];
+  guint n_keyids;
   EVP_PKEY *pkey;
   char *source;
 } TrustedKey;
@@ -75,14 +79,33 @@ oima_trust_unref (OimaTrust *trust)
   g_free (trust);
 }
 
-/* Key id as the kernel finds it: the tail of the subjectKeyIdentifier, or
- * for a certificate without one, computed from the key like evmctl does. */
 static gboolean
-cert_keyid (X509 *cert, guint32 *out_keyid, GError **error)
+cert_keyids (X509 *cert, TrustedKey *k, GError **error)
 {
-  if (oima_cert_skid_keyid (cert, out_keyid))
-    return TRUE;
-  return oima_keyid_from_pkey (X509_get0_pubkey (cert), out_keyid, error);
+  k->n_keyids = 0;
+  if (oima_cert_skid_keyid (cert, &k->keyids[0]))
+    k->n_keyids++;
+  unsigned char *der = NULL;
+  int len = i2d_X509_NAME (X509_get_issuer_name (cert), &der);
+  if (len < 4)
+    {
+      OPENSSL_free (der);
+      return oima_throw_openssl (error, "Certificate %s: cannot encode its issuer", k->source);
+    }
+  const unsigned char *p = der + len - 4;
+  k->keyids[k->n_keyids++]
+      = ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+  OPENSSL_free (der);
+  return TRUE;
+}
+
+static gboolean
+trusted_key_has_id (const TrustedKey *k, guint32 keyid)
+{
+  for (guint i = 0; i < k->n_keyids; i++)
+    if (k->keyids[i] == keyid)
+      return TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -97,8 +120,8 @@ add_cert_file (OimaTrust *trust, const char *path, GError **error)
       EVP_PKEY *pkey = X509_get0_pubkey (cert);
       if (pkey == NULL)
         return oima_throw_openssl (error, "Certificate %s: cannot read its public key", path);
-      TrustedKey k = { 0, NULL, g_strdup (path) };
-      if (!cert_keyid (cert, &k.keyid, error))
+      TrustedKey k = { { 0 }, 0, NULL, g_strdup (path) };
+      if (!cert_keyids (cert, &k, error))
         {
           g_free (k.source);
           return FALSE;
@@ -230,7 +253,7 @@ oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAlgo digest
   for (guint i = 0; i < trust->keys->len; i++)
     {
       TrustedKey *k = &g_array_index (trust->keys, TrustedKey, i);
-      if (k->keyid != v.keyid)
+      if (!trusted_key_has_id (k, v.keyid))
         continue;
       key_found = TRUE;
       if (verify_with_key (k->pkey, v.algo, digest, digest_len, v.sig, v.sig_len))

@@ -9,10 +9,6 @@
  *   u8 version (1), u32 timestamp, u8 pubkey algo, u8 hash algo,
  *   u8 keyid[8], u8 nmpi, then nmpi MPIs each as u16 bit count + bytes. */
 #define SIG_V1_HEADER_SIZE 16
-/* Hash ids of signature v1 (PKEY_HASH_*). */
-static const OimaHashAlgo sig_v1_hash[] = {
-  OIMA_HASH_SHA1, OIMA_HASH_SHA256, OIMA_HASH_SHA384, OIMA_HASH_SHA512, OIMA_HASH_SHA224,
-};
 
 const char *
 oima_xattr_type_name (OimaXattrType type)
@@ -46,8 +42,6 @@ decode_sig_v1 (const guint8 *data, gsize len, OimaXattrValue *out, GError **erro
   guint nmpi = hdr[15];
   if (pubkey_algo != 0)
     return oima_throw (error, "Signature v1 with unknown public key algorithm %u", pubkey_algo);
-  if (hash_id >= G_N_ELEMENTS (sig_v1_hash))
-    return oima_throw (error, "Signature v1 with unknown hash algorithm %u", hash_id);
   if (nmpi != 1)
     return oima_throw (error, "Signature v1 with %u MPIs (expected 1)", nmpi);
   const guint8 *mpi = hdr + SIG_V1_HEADER_SIZE;
@@ -60,7 +54,9 @@ decode_sig_v1 (const guint8 *data, gsize len, OimaXattrValue *out, GError **erro
                        " bytes, value has %" G_GSIZE_FORMAT,
                        bits, expected, len);
   out->version = 1;
-  out->algo = sig_v1_hash[hash_id];
+  /* evmctl writes PKEY_HASH_*, which follows the kernel's hash_algo ids. */
+  if (!oima_hash_algo_from_kernel_id (hash_id, &out->algo, error))
+    return FALSE;
   guint64 keyid = 0;
   for (int i = 0; i < 8; i++)
     keyid = (keyid << 8) | hdr[7 + i];
@@ -70,6 +66,8 @@ decode_sig_v1 (const guint8 *data, gsize len, OimaXattrValue *out, GError **erro
   return TRUE;
 }
 
+/* Signature v2 (types 0x03, 0x05) and v3 (type 0x06, fs-verity): the same
+ * packed header, the version byte differs. */
 static gboolean
 decode_sig_v2 (const guint8 *data, gsize len, OimaXattrValue *out, GError **error)
 {
@@ -87,7 +85,7 @@ decode_sig_v2 (const guint8 *data, gsize len, OimaXattrValue *out, GError **erro
                        "Signature size mismatch: header says %" G_GSIZE_FORMAT
                        " bytes, value carries %" G_GSIZE_FORMAT,
                        sig_size, actual);
-  out->version = 2;
+  out->version = data[1];
   out->has_keyid = TRUE;
   out->keyid = ((guint32)data[3] << 24) | ((guint32)data[4] << 16) | ((guint32)data[5] << 8)
                | (guint32)data[6];
@@ -152,7 +150,10 @@ oima_xattr_decode (const guint8 *data, gsize len, OimaXattrValue *out, GError **
     case OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG:
       if (len < 2)
         return oima_throw (error, "Truncated signature: no version byte");
-      if (data[1] == 2)
+      /* The kernel takes fs-verity signatures as version 3 only. */
+      if (data[1] == 3 && data[0] == OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG)
+        return decode_sig_v2 (data, len, out, error);
+      if (data[1] == 2 && data[0] != OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG)
         return decode_sig_v2 (data, len, out, error);
       if (data[1] == 1 && data[0] == OIMA_XATTR_TYPE_DIGSIG)
         return decode_sig_v1 (data, len, out, error);
@@ -167,9 +168,8 @@ GBytes *
 oima_xattr_encode_sig_v2 (OimaXattrType type, OimaHashAlgo algo, guint32 keyid,
                           const guint8 *sig, gsize sig_len, GError **error)
 {
-  if (type != OIMA_XATTR_TYPE_DIGSIG && type != OIMA_XATTR_TYPE_EVM_PORTABLE_DIGSIG
-      && type != OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG)
-    return oima_null_throw (error, "Type 0x%02x is not a signature type", type);
+  if (type != OIMA_XATTR_TYPE_DIGSIG && type != OIMA_XATTR_TYPE_EVM_PORTABLE_DIGSIG)
+    return oima_null_throw (error, "Type 0x%02x is not a signature v2 type", type);
   if (sig_len == 0 || sig_len > G_MAXUINT16)
     return oima_null_throw (error, "Signature of %" G_GSIZE_FORMAT " bytes cannot be encoded",
                             sig_len);
@@ -226,7 +226,8 @@ oima_xattr_value_describe (const OimaXattrValue *value)
         return g_strdup_printf ("type=0x%02x (%s) version=1 algo=%s keyid=%016" G_GINT64_MODIFIER
                                 "x sig-len=%" G_GSIZE_FORMAT,
                                 value->type, type, algo, value->keyid_v1, value->sig_len);
-      return g_strdup_printf ("type=0x%02x (%s) version=2 algo=%s keyid=%08x sig-len=%" G_GSIZE_FORMAT,
-                              value->type, type, algo, value->keyid, value->sig_len);
+      return g_strdup_printf ("type=0x%02x (%s) version=%u algo=%s keyid=%08x sig-len=%" G_GSIZE_FORMAT,
+                              value->type, type, value->version, algo, value->keyid,
+                              value->sig_len);
     }
 }

@@ -30,7 +30,7 @@ typedef enum {
  * struct is valid as long as that buffer is. */
 typedef struct {
   OimaXattrType type;
-  guint version;      /* 1 or 2 for signatures, 0 otherwise */
+  guint version;      /* signatures: 1 or 2 (3 for fs-verity); 0 otherwise */
   OimaHashAlgo algo;  /* digest/signature hash algorithm */
   gboolean has_keyid; /* signatures v2: 4-byte key id */
   guint32 keyid;
@@ -45,7 +45,7 @@ typedef struct {
  * unknown type, version or algorithm is an error naming the problem. */
 gboolean oima_xattr_decode (const guint8 *data, gsize len, OimaXattrValue *out, GError **error);
 
-/* Encode a signature v2 value (type 0x03, 0x05 or 0x06). */
+/* Encode a signature v2 value (type 0x03 or 0x05). */
 GBytes *oima_xattr_encode_sig_v2 (OimaXattrType type, OimaHashAlgo algo, guint32 keyid,
                                   const guint8 *sig, gsize sig_len, GError **error);
 

@@ -140,7 +140,7 @@ oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError *
   g_autoptr (GOptionContext) context = g_option_context_new ("REV [PATH...] | FILE...");
   g_option_context_set_summary (context, "Decode security.ima and security.evm values.");
   g_option_context_add_main_entries (context, options, NULL);
-  if (!oima_cli_parse (context, &argc, &argv, error))
+  if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
 
   if (opt_repo == NULL)

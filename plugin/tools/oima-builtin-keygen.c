@@ -32,7 +32,7 @@ oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, GError **
                                 "Write DIR/ima-key.pem (mode 0600), DIR/ima-cert.pem and "
                                 "DIR/ima-cert.der.");
   g_option_context_add_main_entries (context, options, NULL);
-  if (!oima_cli_parse (context, &argc, &argv, error))
+  if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc != 1)
     return oima_cli_throw_usage (error, "unexpected argument '%s'", argv[1]);

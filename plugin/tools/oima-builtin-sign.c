@@ -29,7 +29,8 @@ static GOptionEntry options[] = {
   { "hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash, "Hash algorithm (default: sha256)", "ALG" },
   { "overwrite", 0, 0, G_OPTION_ARG_NONE, &opt_overwrite,
     "Replace an existing security.ima", NULL },
-  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "Worker threads (default: all CPUs)", "N" },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "Worker threads, 1-256 (default: all CPUs)",
+    "N" },
   { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
@@ -47,14 +48,14 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
                                 "Write a new commit of SRC_REV where every selected regular file "
                                 "carries an IMA signature,\nand point TARGET_REF at it.");
   g_option_context_add_main_entries (context, options, NULL);
-  if (!oima_cli_parse (context, &argc, &argv, error))
+  if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc != 3)
     return oima_cli_throw_usage (error, "expected SRC_REV and TARGET_REF");
   if (opt_cert && opt_keyid)
     return oima_cli_throw_usage (error, "give --cert or --keyid, not both");
-  if (opt_jobs < 0 || opt_jobs > 1024)
-    return oima_cli_throw_usage (error, "--jobs must be between 1 and 1024");
+  if (opt_jobs < 0 || opt_jobs > 256)
+    return oima_cli_throw_usage (error, "--jobs must be 1 to 256 (0: all CPUs)");
 
   OimaHashAlgo algo = OIMA_HASH_SHA256;
   if (opt_hash && !oima_hash_algo_from_name (opt_hash, &algo, error))

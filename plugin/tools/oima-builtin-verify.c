@@ -39,7 +39,7 @@ oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, GError **
   g_option_context_set_summary (context, "Check that every regular file of REV carries a valid "
                                          "IMA signature by a trusted key.");
   g_option_context_add_main_entries (context, options, NULL);
-  if (!oima_cli_parse (context, &argc, &argv, error))
+  if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc != 2)
     return oima_cli_throw_usage (error, "expected REV");

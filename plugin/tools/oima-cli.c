@@ -11,14 +11,6 @@
 #include "oima-cli.h"
 
 gboolean
-oima_cli_parse (GOptionContext *context, int *argc, char ***argv, GError **error)
-{
-  if (!g_option_context_parse (context, argc, argv, error))
-    return FALSE;
-  return TRUE;
-}
-
-gboolean
 oima_cli_throw_usage (GError **error, const char *fmt, ...)
 {
   va_list args;
@@ -63,6 +55,8 @@ oima_cli_load_key (const char *key, const char *pass_file, const char *cert,
     return NULL;
   g_autoptr (OimaSigningKey) signing_key = oima_signing_key_load (key, passphrase, error);
   oima_passphrase_free (passphrase);
+  /* Child processes (and /proc/PID/environ) need not see it any more. */
+  g_unsetenv ("OSTREE_IMA_KEY_PASS");
   if (signing_key == NULL)
     return NULL;
   if (cert && !oima_signing_key_use_cert (signing_key, cert, error))
@@ -93,21 +87,32 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
 
   g_autofree char *new_commit = NULL;
   OimaCommitSignProgress stats = { 0 };
+  g_autoptr (GError) local_error = NULL;
   gboolean ok = oima_commit_sign (repo, src_rev, target_ref, &opts, &new_commit, &stats,
-                                  cancellable, error);
+                                  cancellable, &local_error);
   if (tty && stats.files_total > 0)
     g_print ("\r\033[K");
+  if (!ok && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Interrupted: %s was not changed",
+                   target_ref);
+      return FALSE;
+    }
   if (!ok)
-    return FALSE;
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
 
-  g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-           " content objects (%" G_GUINT64_FORMAT " from cache, %" G_GUINT64_FORMAT
-           " distinct signatures made, %" G_GUINT64_FORMAT
-           " kept as they were) with %s key %08x, %s\n",
-           stats.files_signed, stats.files_total, stats.files_cached, stats.signatures_made,
-           stats.files_skipped,
-           oima_signing_key_describe (opts.key), oima_signing_key_get_keyid (opts.key),
-           oima_hash_algo_name (opts.algo));
+  g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " content objects with %s key %08x, %s",
+           stats.files_signed, stats.files_total, oima_signing_key_describe (opts.key),
+           oima_signing_key_get_keyid (opts.key), oima_hash_algo_name (opts.algo));
+  g_print (" (%" G_GUINT64_FORMAT " signatures made, %" G_GUINT64_FORMAT " from the cache, %"
+           G_GUINT64_FORMAT " symlinks or already signed)\n",
+           stats.signatures_made, stats.files_cached, stats.files_skipped);
+  if (stats.files_unselected > 0)
+    g_print ("%" G_GUINT64_FORMAT " paths not selected by --include/--exclude\n",
+             stats.files_unselected);
   if (stats.evm_removed > 0)
     g_print ("Removed security.evm from %" G_GUINT64_FORMAT
              " objects: it covered the old security.ima\n",
@@ -133,11 +138,13 @@ signal_thread (gpointer data)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   int sig = 0;
-  while (sigwait (&set, &sig) == 0)
-    {
-      g_cancellable_cancel (cancellable);
-      break;
-    }
+  if (sigwait (&set, &sig) != 0)
+    return NULL;
+  g_cancellable_cancel (cancellable);
+  /* A second Ctrl-C: stop now.  Repository writes are transactional, so
+   * even this leaves no half-written ref. */
+  if (sigwait (&set, &sig) == 0)
+    _exit (128 + sig);
   return NULL;
 }
 
@@ -206,10 +213,7 @@ oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
   g_autoptr (GError) error = NULL;
   if (!command->fn (argc, argv, cancellable, &error))
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_printerr ("error: Interrupted: no ref was changed\n");
-      else
-        g_printerr ("error: %s\n", error->message);
+      g_printerr ("error: %s\n", error->message);
       return 1;
     }
   return 0;

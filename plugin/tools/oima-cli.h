@@ -32,9 +32,6 @@ gboolean oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, 
 int oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
                    const OimaCommand *commands);
 
-/* Parse @context against argv, with a usage error naming @prog. */
-gboolean oima_cli_parse (GOptionContext *context, int *argc, char ***argv, GError **error);
-
 /* A usage error: "@message (see --help)". */
 gboolean oima_cli_throw_usage (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 

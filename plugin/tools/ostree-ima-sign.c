@@ -27,7 +27,7 @@ ima_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
   g_option_context_set_summary (context, "Sign every regular file of SRC_REV with IMA into a "
                                          "new commit at TARGET_REF.");
   g_option_context_add_main_entries (context, options, NULL);
-  if (!oima_cli_parse (context, &argc, &argv, error))
+  if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
   if (argc != 5)
     return oima_cli_throw_usage (error, "expected SRC_REV TARGET_REF ALGORITHM KEY");

@@ -93,6 +93,9 @@ commit_tree (Fixture *f, const char *branch, gboolean with_garbage)
   g_assert_true (ostree_repo_write_mtree (f->repo, mtree, &root, NULL, &error));
   g_autoptr (GVariantBuilder) md = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (md, "{sv}", "version", g_variant_new_string ("42"));
+  const char *binding[] = { branch, NULL };
+  g_variant_builder_add (md, "{sv}", OSTREE_COMMIT_META_KEY_REF_BINDING,
+                         g_variant_new_strv (binding, -1));
   char *commit = NULL;
   g_assert_true (ostree_repo_write_commit_with_time (
       f->repo, NULL, "the subject", "the body", g_variant_builder_end (md),
@@ -182,7 +185,20 @@ test_sign_keeps_commit (Fixture *f, gconstpointer data)
     {
       g_autoptr (GVariant) ca = g_variant_get_child_value (a, i);
       g_autoptr (GVariant) cb = g_variant_get_child_value (b, i);
-      if (i == 6)
+      if (i == 0)
+        {
+          /* Only the target ref is added to the ref binding. */
+          g_autofree const char **refs = NULL;
+          g_assert_true (g_variant_lookup (cb, OSTREE_COMMIT_META_KEY_REF_BINDING, "^a&s", &refs));
+          g_assert_cmpuint (g_strv_length ((char **)refs), ==, 2);
+          g_assert_cmpstr (refs[0], ==, "signed");
+          g_assert_cmpstr (refs[1], ==, "src");
+          g_autofree char *version = NULL;
+          g_assert_true (g_variant_lookup (cb, "version", "s", &version));
+          g_assert_cmpstr (version, ==, "42");
+          g_assert_cmpuint (g_variant_n_children (ca), ==, g_variant_n_children (cb));
+        }
+      else if (i == 6)
         g_assert_false (g_variant_equal (ca, cb));
       else
         g_assert_true (g_variant_equal (ca, cb));
@@ -194,7 +210,7 @@ test_sign_keeps_commit (Fixture *f, gconstpointer data)
   opts.n_jobs = 1;
   opts.no_cache = TRUE;
   g_autofree char *again = NULL;
-  g_assert_true (oima_commit_sign (f->repo, "src", NULL, &opts, &again, NULL, NULL, &error));
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &again, NULL, NULL, &error));
   g_assert_cmpstr (again, ==, signed_commit);
 }
 
@@ -206,16 +222,35 @@ test_cache (Fixture *f, gconstpointer data)
   OimaCommitSignProgress s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
   g_autoptr (GError) error = NULL;
   g_autofree char *c1 = NULL, *c2 = NULL, *c3 = NULL;
-  g_assert_true (oima_commit_sign (f->repo, "src", "s1", &opts, &c1, &s1, NULL, &error));
-  g_assert_true (oima_commit_sign (f->repo, "src", "s2", &opts, &c2, &s2, NULL, &error));
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &c1, &s1, NULL, &error));
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &c2, &s2, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (s1.files_cached, ==, 0);
   g_assert_cmpuint (s2.files_cached, ==, 3);
   g_assert_cmpuint (s2.signatures_made, ==, 0);
   g_assert_cmpstr (c1, ==, c2);
+  /* A damaged cache is no reason to fail, nor to trust it. */
+  g_autofree char *cache_dir = g_build_filename (f->dir, "repo", "extensions", "ostree-ima", "sign-cache", NULL);
+  g_autoptr (GDir) d = g_dir_open (cache_dir, 0, &error);
+  g_assert_no_error (error);
+  const char *name = g_dir_read_name (d);
+  g_assert_nonnull (name);
+  g_autofree char *cache_file = g_build_filename (cache_dir, name, NULL);
+  const char *damaged[] = { "", "garbage\n", "ostree-ima sign-cache v1\nshort line\n" };
+  for (gsize i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_assert_true (g_file_set_contents (cache_file, damaged[i], -1, &error));
+      OimaCommitSignProgress sd = { 0 };
+      g_autofree char *cd = NULL;
+      g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &cd, &sd, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (sd.files_cached, ==, 0);
+      g_assert_cmpstr (cd, ==, c1);
+    }
+
   /* Another algorithm is another cache. */
   opts.algo = OIMA_HASH_SHA512;
-  g_assert_true (oima_commit_sign (f->repo, "src", "s3", &opts, &c3, &s3, NULL, &error));
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &c3, &s3, NULL, &error));
   g_assert_cmpuint (s3.files_cached, ==, 0);
   g_assert_cmpstr (c1, !=, c3);
 }
@@ -295,6 +330,62 @@ test_errors_leave_refs (Fixture *f, gconstpointer data)
   g_assert_cmpuint (verify (f, f->trust, "target").n_status[OIMA_VERIFY_VALID], ==, 5);
 }
 
+static GVariant *
+detached_with (const char *key, const char *value, const char *key2, const char *value2)
+{
+  g_autoptr (GVariantDict) d = g_variant_dict_new (NULL);
+  g_variant_dict_insert (d, key, "s", value);
+  if (key2)
+    g_variant_dict_insert (d, key2, "s", value2);
+  return g_variant_ref_sink (g_variant_dict_end (d));
+}
+
+static void
+test_detached_metadata (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = commit_tree (f, "src", FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) md = detached_with ("ostree.sign.dummy", "sig-over-src", "custom", "kept");
+  g_assert_true (ostree_repo_write_commit_detached_metadata (f->repo, src, md, NULL, &error));
+
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
+  OimaCommitSignProgress stats = { 0 };
+  g_autofree char *signed_commit = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &signed_commit, &stats, NULL,
+                                   &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.commit_signatures_dropped, ==, 1);
+  g_autoptr (GVariant) got = NULL;
+  g_assert_true (ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got, NULL, &error));
+  g_assert_nonnull (got);
+  g_autofree char *custom = NULL;
+  g_assert_true (g_variant_lookup (got, "custom", "s", &custom));
+  g_assert_cmpstr (custom, ==, "kept");
+  g_assert_false (g_variant_lookup (got, "ostree.sign.dummy", "s", NULL));
+
+  /* Someone signs the new commit; running again yields the same commit
+   * and must not drop that signature. */
+  g_autoptr (GVariant) with_sig = detached_with ("ostree.sign.dummy", "sig-over-signed", "custom", "kept");
+  g_assert_true (ostree_repo_write_commit_detached_metadata (f->repo, signed_commit, with_sig, NULL, &error));
+  g_autofree char *again = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &again, NULL, NULL, &error));
+  g_assert_cmpstr (again, ==, signed_commit);
+  g_autoptr (GVariant) got2 = NULL;
+  g_assert_true (ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got2, NULL, &error));
+  g_autofree char *sig = NULL;
+  g_assert_true (g_variant_lookup (got2, "ostree.sign.dummy", "s", &sig));
+  g_assert_cmpstr (sig, ==, "sig-over-signed");
+
+  /* Signing a fully signed commit to its own ref binding changes nothing:
+   * the source's own signatures stay. */
+  g_autofree char *same = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "signed", "signed", &opts, &same, NULL, NULL, &error));
+  g_assert_cmpstr (same, ==, signed_commit);
+  g_autoptr (GVariant) got3 = NULL;
+  g_assert_true (ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got3, NULL, &error));
+  g_assert_true (g_variant_equal (got2, got3));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -303,6 +394,7 @@ main (int argc, char **argv)
   g_test_add ("/signer/cache", Fixture, NULL, fixture_setup, test_cache, fixture_teardown);
   g_test_add ("/signer/overwrite", Fixture, NULL, fixture_setup, test_overwrite, fixture_teardown);
   g_test_add ("/signer/filter", Fixture, NULL, fixture_setup, test_filter, fixture_teardown);
+  g_test_add ("/signer/detached-metadata", Fixture, NULL, fixture_setup, test_detached_metadata, fixture_teardown);
   g_test_add ("/signer/errors-leave-refs", Fixture, NULL, fixture_setup, test_errors_leave_refs, fixture_teardown);
   return g_test_run ();
 }

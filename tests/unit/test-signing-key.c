@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <glib/gstdio.h>
+#include <openssl/pem.h>
+#include <unistd.h>
 
 #include "oima-keygen.h"
 #include "oima-signing-key.h"
@@ -178,6 +180,37 @@ test_cert_mismatch (Fixture *f, gconstpointer data)
 }
 
 static void
+assert_key_rejected (EVP_PKEY *pkey, const char *fragment)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp ("oima-key-XXXXXX.pem", &path, &error);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  FILE *f = fopen (path, "w");
+  g_assert_true (PEM_write_PrivateKey (f, pkey, NULL, NULL, 0, NULL, NULL));
+  fclose (f);
+  g_assert_null (oima_signing_key_load (path, NULL, &error));
+  if (strstr (error->message, fragment) == NULL)
+    g_error ("expected '%s' in '%s'", fragment, error->message);
+  g_unlink (path);
+  EVP_PKEY_free (pkey);
+}
+
+/* Keys the kernel cannot verify are refused up front. */
+static void
+test_unsupported_keys (void)
+{
+  assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)1024),
+                       "Unsupported key RSA-1024: the kernel verifies RSA keys of 2048, 3072 or 4096 bits");
+  assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)2560),
+                       "Unsupported key RSA-2560");
+  assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "EC", "secp256k1"),
+                       "Unsupported key EC-secp256k1: the kernel verifies ECDSA on NIST P-256 and P-384 only");
+  assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "ED25519"), "Unsupported key type ED25519");
+}
+
+static void
 test_load_errors (void)
 {
   g_autoptr (GError) error = NULL;
@@ -203,5 +236,6 @@ main (int argc, char **argv)
   g_test_add ("/key/ec-p256/sign-verify", Fixture, &ec, fixture_setup, test_sign_and_verify, fixture_teardown);
   g_test_add ("/key/ec-p384/sign-verify", Fixture, &ec384, fixture_setup, test_sign_and_verify, fixture_teardown);
   g_test_add_func ("/key/load-errors", test_load_errors);
+  g_test_add_func ("/key/unsupported", test_unsupported_keys);
   return g_test_run ();
 }
