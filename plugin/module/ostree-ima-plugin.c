@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The "ima" ostree plugin: `ostree commit --ima-sign --ima-key=KEY ...`
+ * signs every regular file inline while the commit is written.
+ *
+ * A thin adapter from ostree-plugin.h (ostree-patches/) to the core library:
+ *  - commit_begin: validate options, load the key once, start the workers;
+ *  - commit_tree: read ahead: queue every regular file of a dir= tree (by
+ *    path) or every content object of a ref= tree (by checksum) on the
+ *    sign queue, whose worker threads hash and sign while ostree writes;
+ *  - commit_file_xattrs: take the file's security.ima from the queue (or
+ *    sign it now: tar= trees, files the read-ahead did not see) and merge it
+ *    into ostree's final xattrs, canonically sorted with NUL-terminated
+ *    names.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gunixinputstream.h>
+#include <gmodule.h>
+#include <ostree.h>
+#include <ostree-plugin.h>
+
+#include "oima-hash.h"
+#include "oima-sign-queue.h"
+#include "oima-signing-key.h"
+#include "oima-tree-walk.h"
+#include "oima-xattr-codec.h"
+#include "oima-xattrs.h"
+
+/* Option storage: one `ostree commit` per process. */
+static gboolean opt_sign;
+static char *opt_key;
+static char *opt_cert;
+static char *opt_hash;
+static char *opt_pass_file;
+static int opt_jobs = -1;
+
+static const GOptionEntry commit_options[] = {
+  { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
+    "Sign every regular file with an IMA signature (security.ima)", NULL },
+  { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
+    "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
+  { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
+    "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
+  { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
+    "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
+  { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
+    "Read the passphrase of --ima-key from FILE", "FILE" },
+  { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
+    "Hash and sign on N threads (default: number of CPUs)", "N" },
+  { NULL }
+};
+
+typedef struct {
+  OimaSigningKey *key;
+  OimaHashAlgo algo;
+  OimaSignQueue *queue;
+  guint tree_serial;        /* ids of read-ahead work are "<serial>:<path>" */
+  GArray *tree_dfds;        /* dfds the queue reads relative to, closed at the end */
+  int current_dfd;          /* dup of the current dir= tree, or -1 */
+  GHashTable *by_object;    /* source checksum -> GBytes security.ima (ref= trees) */
+  GHashTable *objects_queued; /* source checksums pushed on the queue */
+} ImaCommit;
+
+static void
+ima_commit_free (ImaCommit *self)
+{
+  /* Drop the queue first: it waits for running work that may read the dfds */
+  g_clear_pointer (&self->queue, oima_sign_queue_free);
+  if (self->tree_dfds)
+    {
+      for (guint i = 0; i < self->tree_dfds->len; i++)
+        close (g_array_index (self->tree_dfds, int, i));
+      g_array_unref (self->tree_dfds);
+    }
+  g_clear_pointer (&self->by_object, g_hash_table_unref);
+  g_clear_pointer (&self->objects_queued, g_hash_table_unref);
+  g_clear_pointer (&self->key, oima_signing_key_unref);
+  g_free (self);
+}
+
+static gboolean
+ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable *cancellable,
+                  GError **error)
+{
+  *out_active = FALSE;
+
+  if (!opt_sign)
+    {
+      const char *stray = opt_key ? "--ima-key" : opt_cert ? "--ima-cert" : opt_hash ? "--ima-hash"
+                        : opt_pass_file ? "--ima-key-pass-file" : opt_jobs != -1 ? "--ima-jobs"
+                        : NULL;
+      if (stray)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s requires --ima-sign",
+                       stray);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  if (opt_key == NULL || *opt_key == '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "--ima-sign requires --ima-key=KEY");
+      return FALSE;
+    }
+  if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > 1024))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--ima-jobs must be between 1 and 1024, not %d", opt_jobs);
+      return FALSE;
+    }
+  if (ostree_repo_get_mode (commit->repo) == OSTREE_REPO_MODE_BARE_USER_ONLY)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "--ima-sign: a bare-user-only repository cannot store xattrs");
+      return FALSE;
+    }
+
+  OimaHashAlgo algo = OIMA_HASH_SHA256;
+  if (opt_hash && !oima_hash_algo_from_name (opt_hash, &algo, error))
+    {
+      g_prefix_error (error, "--ima-hash: ");
+      return FALSE;
+    }
+  if (!oima_hash_algo_is_available (algo))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "--ima-hash: %s is not available in this OpenSSL", opt_hash);
+      return FALSE;
+    }
+
+  char *pass = NULL;
+  if (!oima_passphrase_load (opt_pass_file, &pass, error))
+    {
+      g_prefix_error (error, "--ima-key-pass-file: ");
+      return FALSE;
+    }
+  g_autoptr (OimaSigningKey) key = oima_signing_key_load (opt_key, pass, error);
+  if (pass)
+    oima_passphrase_free (pass);
+  if (key == NULL)
+    {
+      g_prefix_error (error, "--ima-key: ");
+      return FALSE;
+    }
+  if (opt_cert && !oima_signing_key_use_cert (key, opt_cert, error))
+    {
+      g_prefix_error (error, "--ima-cert: ");
+      return FALSE;
+    }
+
+  ImaCommit *self = g_new0 (ImaCommit, 1);
+  self->key = g_steal_pointer (&key);
+  self->algo = algo;
+  self->current_dfd = -1;
+  self->tree_dfds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->by_object = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify)g_bytes_unref);
+  self->objects_queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->queue = oima_sign_queue_new (self->key, algo, opt_jobs > 0 ? (guint)opt_jobs : 0, error);
+  if (self->queue == NULL)
+    {
+      ima_commit_free (self);
+      return FALSE;
+    }
+
+  commit->plugin_data = self;
+  *out_active = TRUE;
+  return TRUE;
+}
+
+/* Queue every regular file under @dfd/@relpath, in the order ostree
+ * itself walks (readdir order, depth first) so the workers stay ahead. */
+static gboolean
+queue_dir (ImaCommit *self, int root_dfd, const char *relpath, const char *commit_path,
+           GError **error)
+{
+  int fd = openat (root_dfd, relpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      /* ostree reports unreadable trees itself, with its own message */
+      return TRUE;
+    }
+  DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return TRUE;
+    }
+
+  struct dirent *dent;
+  while ((dent = readdir (d)) != NULL)
+    {
+      if (strcmp (dent->d_name, ".") == 0 || strcmp (dent->d_name, "..") == 0)
+        continue;
+      g_autofree char *child_rel = strcmp (relpath, ".") == 0
+                                     ? g_strdup (dent->d_name)
+                                     : g_strconcat (relpath, "/", dent->d_name, NULL);
+      g_autofree char *child_path = oima_tree_child_path (commit_path, dent->d_name);
+      unsigned char type = dent->d_type;
+      if (type == DT_UNKNOWN)
+        {
+          struct stat st;
+          if (fstatat (dirfd (d), dent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+          type = S_ISDIR (st.st_mode) ? DT_DIR : S_ISREG (st.st_mode) ? DT_REG : DT_LNK;
+        }
+      if (type == DT_DIR)
+        {
+          if (!queue_dir (self, root_dfd, child_rel, child_path, error))
+            {
+              closedir (d);
+              return FALSE;
+            }
+        }
+      else if (type == DT_REG)
+        {
+          g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, child_path);
+          oima_sign_queue_push_path (self->queue, id, root_dfd, child_rel);
+        }
+    }
+  closedir (d);
+  return TRUE;
+}
+
+typedef struct {
+  ImaCommit *self;
+  OstreeRepo *repo;
+} QueueObjectsData;
+
+static gboolean
+queue_object (const char *path, const char *checksum, gpointer user_data, GError **error)
+{
+  QueueObjectsData *data = user_data;
+  ImaCommit *self = data->self;
+  if (g_hash_table_contains (self->objects_queued, checksum)
+      || g_hash_table_contains (self->by_object, checksum))
+    return TRUE;
+  /* Symlinks are content objects too; only regular files are signed. */
+  g_autoptr (GFileInfo) info = NULL;
+  if (!ostree_repo_load_file (data->repo, checksum, NULL, &info, NULL, NULL, error))
+    return FALSE;
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    return TRUE;
+  g_autofree char *id = g_strconcat ("object:", checksum, NULL);
+  oima_sign_queue_push_object (self->queue, id, data->repo, checksum);
+  g_hash_table_add (self->objects_queued, g_strdup (checksum));
+  return TRUE;
+}
+
+static gboolean
+ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
+                 GCancellable *cancellable, GError **error)
+{
+  ImaCommit *self = commit->plugin_data;
+  self->tree_serial++;
+  self->current_dfd = -1;
+
+  switch (tree->kind)
+    {
+    case OSTREE_PLUGIN_TREE_DIR:
+      {
+        if (tree->dfd < 0)
+          return TRUE;
+        int dfd = fcntl (tree->dfd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+          {
+            g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "dup: %s",
+                         g_strerror (errno));
+            return FALSE;
+          }
+        g_array_append_val (self->tree_dfds, dfd);
+        self->current_dfd = dfd;
+        return queue_dir (self, dfd, ".", "/", error);
+      }
+    case OSTREE_PLUGIN_TREE_REF:
+      {
+        g_autofree char *root_tree = NULL;
+        if (!oima_resolve_commit (commit->repo, tree->checksum, NULL, NULL, &root_tree, error))
+          return FALSE;
+        QueueObjectsData data = { self, commit->repo };
+        return oima_tree_walk (commit->repo, root_tree, queue_object, &data, cancellable, error);
+      }
+    case OSTREE_PLUGIN_TREE_TAR:
+    default:
+      /* An archive can be read only once: files are signed as they come. */
+      return TRUE;
+    }
+}
+
+static GBytes *
+sign_file_now (ImaCommit *self, const OstreePluginFile *file, GCancellable *cancellable,
+               GError **error)
+{
+  g_autoptr (GInputStream) in = NULL;
+  if (file->content_fd >= 0)
+    in = g_unix_input_stream_new (file->content_fd, FALSE);
+  else if (file->content_file)
+    {
+      in = (GInputStream *)g_file_read (file->content_file, cancellable, error);
+      if (in == NULL)
+        return NULL;
+    }
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no content to sign");
+      return NULL;
+    }
+  return oima_sign_queue_sign_stream (self->queue, in, cancellable, error);
+}
+
+static GBytes *
+get_ima_value (ImaCommit *self, const OstreePluginFile *file, GCancellable *cancellable,
+               GError **error)
+{
+  if (file->source_checksum)
+    {
+      GBytes *cached = g_hash_table_lookup (self->by_object, file->source_checksum);
+      if (cached)
+        return g_bytes_ref (cached);
+      g_autofree char *id = g_strconcat ("object:", file->source_checksum, NULL);
+      GBytes *ima = NULL;
+      if (g_hash_table_contains (self->objects_queued, file->source_checksum))
+        {
+          ima = oima_sign_queue_take (self->queue, id, cancellable, error);
+          g_hash_table_remove (self->objects_queued, file->source_checksum);
+        }
+      else
+        ima = sign_file_now (self, file, cancellable, error);
+      if (ima == NULL)
+        return NULL;
+      g_hash_table_insert (self->by_object, g_strdup (file->source_checksum), g_bytes_ref (ima));
+      return ima;
+    }
+
+  if (file->tree && file->tree->kind == OSTREE_PLUGIN_TREE_DIR)
+    {
+      g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, file->path);
+      if (oima_sign_queue_contains (self->queue, id))
+        return oima_sign_queue_take (self->queue, id, cancellable, error);
+    }
+
+  return sign_file_now (self, file, cancellable, error);
+}
+
+static GVariant *
+ima_commit_file_xattrs (OstreePluginCommit *commit, const OstreePluginFile *file,
+                        GCancellable *cancellable, GError **error)
+{
+  ImaCommit *self = commit->plugin_data;
+  g_autoptr (GBytes) ima = get_ima_value (self, file, cancellable, error);
+  if (ima == NULL)
+    return NULL;
+  /* Merge with what ostree would store (on-disk xattrs, SELinux label, ...):
+   * sorted, NUL-terminated names, no duplicates. */
+  return oima_xattrs_set (file->xattrs, OIMA_XATTR_IMA, ima);
+}
+
+static void
+ima_commit_end (OstreePluginCommit *commit, gboolean success)
+{
+  ImaCommit *self = commit->plugin_data;
+  commit->plugin_data = NULL;
+  if (self)
+    ima_commit_free (self);
+}
+
+static const OstreePluginInfo plugin_info = {
+  .abi_version = OSTREE_PLUGIN_ABI_VERSION,
+  .struct_size = sizeof (OstreePluginInfo),
+  .name = "ima",
+  .description = "IMA signing (ostree-ima)",
+  .commit_options = commit_options,
+  .commit_begin = ima_commit_begin,
+  .commit_tree = ima_commit_tree,
+  .commit_file_xattrs = ima_commit_file_xattrs,
+  .commit_end = ima_commit_end,
+};
+
+G_MODULE_EXPORT const OstreePluginInfo *ostree_plugin_get_info (guint host_abi_version);
+
+G_MODULE_EXPORT const OstreePluginInfo *
+ostree_plugin_get_info (guint host_abi_version)
+{
+  if (host_abi_version != OSTREE_PLUGIN_ABI_VERSION)
+    return NULL;
+  return &plugin_info;
+}
