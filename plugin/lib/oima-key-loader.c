@@ -98,8 +98,9 @@ load_from_store (const char *uri, const char *display, const char *passphrase, G
     {
       ERR_clear_error ();
       return oima_null_throw (error,
-                              "Private key %s is encrypted: give its passphrase with "
-                              "--key-pass-file FILE or the environment variable OSTREE_IMA_KEY_PASS",
+                              "Private key %s is encrypted: give its passphrase in a file "
+                              "(--key-pass-file; --ima-key-pass-file for ostree commit) or in "
+                              "the environment variable OSTREE_IMA_KEY_PASS",
                               display);
     }
   if (req.asked)
