@@ -349,13 +349,17 @@ run_workers (SignContext *ctx, GHashTable *jobs, guint n_jobs, GError **error)
     {
       g_cond_wait_until (&ctx->done_cond, &ctx->lock, next_report);
       gint64 now = g_get_monotonic_time ();
-      if (opts->progress && now >= next_report)
+      if (now < next_report)
+        continue;
+      /* Always move the deadline on: a deadline in the past would turn the
+       * wait into a spin that starves the workers of the lock. */
+      next_report = now + interval;
+      if (opts->progress)
         {
           OimaCommitSignProgress snapshot = ctx->progress;
           g_mutex_unlock (&ctx->lock);
           opts->progress (&snapshot, opts->progress_data);
           g_mutex_lock (&ctx->lock);
-          next_report = now + interval;
         }
     }
   g_mutex_unlock (&ctx->lock);
@@ -563,7 +567,10 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
 
   gboolean ok = FALSE;
   g_autofree char *new_commit = NULL;
-  if (ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
+  if (!ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
+    g_prefix_error (error, "Starting a transaction in %s: ",
+                    g_file_peek_path (ostree_repo_get_path (repo)));
+  else
     {
       ok = write_signed_commit (repo, src_commit, commit, ref, &walk, &ctx, n_jobs, &new_commit,
                                 cancellable, error);

@@ -20,6 +20,7 @@
 
 typedef struct {
   const char *pin;
+  gboolean asked;
 } PinRequest;
 
 static int
@@ -30,6 +31,8 @@ pin_reader (UI *ui, UI_STRING *uis)
     {
     case UIT_PROMPT:
     case UIT_VERIFY:
+      if (req != NULL)
+        req->asked = TRUE;
       if (req == NULL || req->pin == NULL)
         return 0;
       return UI_set_result (ui, uis, req->pin) == 0 ? 1 : 0;
@@ -49,6 +52,9 @@ oima_key_engine_load_pkcs11 (const char *uri, const char *pin, GError **error)
     return oima_null_throw_openssl (error,
                                     "PKCS#11 key: the OpenSSL pkcs11 engine is not available "
                                     "(install libengine-pkcs11-openssl)");
+  /* libp11 prints its own diagnostics on stderr; errors go through GError. */
+  (void)ENGINE_ctrl_cmd (e, "QUIET", 0, NULL, NULL, 0);
+  ERR_clear_error ();
   if (!ENGINE_init (e))
     {
       ENGINE_free (e);
@@ -56,14 +62,30 @@ oima_key_engine_load_pkcs11 (const char *uri, const char *pin, GError **error)
     }
   UI_METHOD *ui = UI_create_method ("ostree-ima pin");
   UI_method_set_reader (ui, pin_reader);
-  PinRequest req = { pin };
+  PinRequest req = { pin, FALSE };
   EVP_PKEY *pkey = ENGINE_load_private_key (e, uri, ui, &req);
   UI_destroy_method (ui);
   ENGINE_finish (e);
   ENGINE_free (e);
   if (pkey == NULL)
-    /* Never echo the URI: it may carry pin-value. */
-    return oima_null_throw_openssl (error, "PKCS#11 key: no private key found for the given URI");
+    {
+      /* Tell a failed login (wrong or missing PIN) from a missing key.
+       * Never echo the URI. */
+      gboolean login_failed = FALSE;
+      unsigned long code;
+      while ((code = ERR_get_error ()) != 0)
+        {
+          const char *reason = ERR_reason_error_string (code);
+          if (reason && (strstr (reason, "PIN") || strstr (reason, "login") || strstr (reason, "Login")))
+            login_failed = TRUE;
+        }
+      if (login_failed || (pin == NULL && req.asked))
+        return oima_null_throw (error, "PKCS#11 key: login to the token failed (%s)",
+                                pin ? "wrong PIN" : "no PIN given: use --key-pass-file FILE or "
+                                                    "OSTREE_IMA_KEY_PASS");
+      return oima_null_throw (error, "PKCS#11 key: no private key matches the URI (check "
+                                     "token, object/id, and the PIN)");
+    }
   ERR_clear_error ();
   return pkey;
 #endif
