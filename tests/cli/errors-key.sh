@@ -1,0 +1,102 @@
+#!/bin/bash
+# Key-related failures: each exits 1 with one `error: ...` line naming the
+# problem, and leaves refs, ref targets and the set of commit objects
+# unchanged (target ref not created / existing target not moved).  Also: an
+# encrypted key works with --key-pass-file and OSTREE_IMA_KEY_PASS, and the
+# passphrase (right or wrong) never appears in any output.
+set -euo pipefail
+. "$(dirname "$0")/../libtest.sh"
+TEST_NAME=errors-key
+cli_test_init
+unset OSTREE_IMA_KEY_PASS
+
+PASS='S3cr3t-Passphrase-XYZZY-1729'
+WRONG='Wr0ng-Passphrase-PLUGH-4242'
+printf '%s\n' "$PASS" >pass.txt
+printf '%s' "$WRONG" >wrong.txt
+chmod 600 pass.txt wrong.txt
+gen_encrypted_key rsa2048 key pass.txt
+gen_key rsa2048 other
+mkdir tree
+oima_make_fixture_tree tree
+make_repo bare repo
+src=$(commit_tree repo src tree)
+commit_tree repo existing tree --subject=existing >/dev/null
+
+# expect_fail LABEL REGEX ARGS... : sign fails, error matches, repo untouched
+# for both a new target ref and an existing one.
+expect_fail() {
+  local label=$1 re=$2
+  shift 2
+  local state
+  state=$(repo_state repo)
+  run_fail "$label" oima sign --repo=repo "$@" "$src" "new-$label" </dev/null
+  assert_error_matches "$label" "$re"
+  assert_ref_unchanged repo "$state" "$label"
+  if ostree --repo=repo rev-parse "new-$label" >/dev/null 2>&1; then fatal "$label: target ref was created"; fi
+  run_fail "$label-existing" oima sign --repo=repo "$@" "$src" existing </dev/null
+  assert_ref_unchanged repo "$state" "$label (existing target)"
+}
+
+# missing key file
+expect_fail nokey 'not found|no such|does not exist' --key "$TEST_TMPDIR/nonexistent-key.pem"
+assert_error_matches nokey 'nonexistent-key.pem'
+# not a key
+echo "this is not a key" >garbage.pem
+expect_fail garbagekey 'key|pem|decode|unsupported|parse' --key garbage.pem
+# empty key file
+: >empty.pem
+expect_fail emptykey 'key|empty|decode|parse' --key empty.pem
+# wrong passphrase (file), wrong passphrase (env), none at all
+expect_fail wrongpass 'passphrase|password|decrypt' --key key.enc.pem --key-pass-file wrong.txt
+OSTREE_IMA_KEY_PASS=$WRONG expect_fail wrongpass-env 'passphrase|password|decrypt' --key key.enc.pem
+expect_fail nopass 'passphrase|password|encrypted|decrypt' --key key.enc.pem
+# missing passphrase file
+expect_fail nopassfile 'not found|no such|does not exist' --key key.enc.pem --key-pass-file "$TEST_TMPDIR/nonexistent-pass"
+# certificate of another key
+expect_fail certmismatch 'does not match|mismatch|not match' --key key.key.pem --cert other.cert.pem
+# missing / garbage certificate
+expect_fail nocert 'not found|no such|does not exist' --key key.key.pem --cert "$TEST_TMPDIR/nonexistent-cert.pem"
+expect_fail garbagecert 'cert|x509|decode|parse' --key key.key.pem --cert garbage.pem
+# bad --keyid
+expect_fail badkeyid 'keyid|key id|hex' --key key.key.pem --keyid zzzzzzzz
+expect_fail longkeyid 'keyid|key id|hex|long|32' --key key.key.pem --keyid 0x123456789
+# --cert and --keyid together are contradictory (contract: --cert | --keyid)
+state=$(repo_state repo)
+rc=0
+oima sign --repo=repo --key key.key.pem --cert key.cert.pem --keyid 01020304 "$src" both >both.out 2>both.err || rc=$?
+echo "OBSERVED [--cert with --keyid] (exit $rc): $(cat both.err)" >&2
+if [ "$rc" != 0 ]; then assert_ref_unchanged repo "$state" "cert+keyid"; fi
+
+# the passphrase never shows up in output
+for f in "$TEST_TMPDIR"/*.out "$TEST_TMPDIR"/*.err; do
+  assert_not_has "$PASS" "$f"
+  assert_not_has "$WRONG" "$f"
+done
+
+# correct passphrase: file (with trailing newline) and environment; same
+# commit as the unencrypted key
+run_ok plain oima sign --repo=repo --key key.key.pem "$src" plain
+run_ok passfile oima sign --repo=repo --key key.enc.pem --key-pass-file pass.txt "$src" passfile
+run_ok passenv env OSTREE_IMA_KEY_PASS="$PASS" "$OSTREE_IMA" sign --repo=repo --key key.enc.pem "$src" passenv
+assert_streq "$(content_of repo passfile)" "$(content_of repo plain)" "encrypted key via file"
+assert_streq "$(content_of repo passenv)" "$(content_of repo plain)" "encrypted key via env"
+for f in passfile passenv plain; do
+  assert_not_has "$PASS" "$TEST_TMPDIR/$f.out" "$TEST_TMPDIR/$f.err"
+done
+
+# DER private key works too
+openssl pkey -in key.key.pem -outform DER -out key.der
+run_ok der oima sign --repo=repo --key key.der "$src" der
+assert_streq "$(content_of repo der)" "$(content_of repo plain)" "DER key"
+# traditional (PKCS#1) PEM works too
+openssl pkey -in key.key.pem -traditional -out key.trad.pem 2>/dev/null || openssl rsa -in key.key.pem -traditional -out key.trad.pem
+run_ok trad oima sign --repo=repo --key key.trad.pem "$src" trad
+assert_streq "$(content_of repo trad)" "$(content_of repo plain)" "PKCS#1 PEM key"
+
+# no --key at all
+state=$(repo_state repo)
+run_fail nokeyopt oima sign --repo=repo "$src" nokeyopt
+assert_error_matches nokeyopt 'key'
+assert_ref_unchanged repo "$state"
+echo "PASS: $TEST_NAME"
