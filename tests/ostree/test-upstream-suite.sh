@@ -31,6 +31,22 @@ else
     "$here/upstream-suite.sh" --stock --jobs "$jobs" --out "$out/stock" "${sel[@]}" | tail -1
     mkdir -p "$cache" 2>/dev/null && cp "$out/stock/results.txt" "$stock_cache" 2>/dev/null || true
 fi
+# The verdict for the patched build is a function of that build (its stamp:
+# Debian version + script + patches), the stock results and the selection:
+# an identical build was already judged.  OSTREE_IMA_UPSTREAM_FRESH=1 reruns.
+stamp=$OSTREE_IMA_PATCHED_OSTREE/.ostree-ima-patches-stamp
+verdict_cache=
+if [ -f "$stamp" ]; then
+    verdict_key=$( { cat "$stamp"; echo "$stock_key ${sel[*]}"; sha256sum < "$out/stock/results.txt"; } |
+                   sha256sum | cut -c1-16)
+    verdict_cache=$cache/upstream-patched-verdict-$verdict_key.txt
+    if [ -z "${OSTREE_IMA_UPSTREAM_FRESH:-}" ] && [ -f "$verdict_cache" ]; then
+        echo "== patched ostree: this exact build passed before ($verdict_cache):"
+        cat "$verdict_cache"
+        rm -rf "$out"
+        exit 0
+    fi
+fi
 "$here/upstream-suite.sh" --patched "$OSTREE_IMA_PATCHED_OSTREE" --jobs "$jobs" --out "$out/patched" "${sel[@]}" | tail -1
 
 # A test that failed in the patched run but passed in the stock run gets
@@ -57,5 +73,7 @@ if [ ${#regressions[@]} -gt 0 ]; then
     for r in "${regressions[@]}"; do echo "--- $r"; tail -30 "$out/patched/$r.log"; done
     exit 1
 fi
+summary="PASS: every test that passes with stock ostree passes with the patched one ($(grep -c ' PASS$' "$out/patched/results.txt") pass, stock $(grep -c ' PASS$' "$out/stock/results.txt"), of $(wc -l < "$out/stock/results.txt"))"
+[ -n "$verdict_cache" ] && { echo "$summary ($(date -u +%F))" > "$verdict_cache"; } 2>/dev/null || true
 rm -rf "$out"
-echo "PASS: every test that passes with stock ostree passes with the patched one"
+echo "$summary"
