@@ -1,0 +1,80 @@
+#!/bin/bash
+# Benchmark (not a meson test): the cost of signing inline.  Times the
+# patched `ostree commit` of one tree without signing (the baseline) and
+# with --ima-sign (worker threads: all cores, and 1), and prints each as a
+# ratio of the unsigned commit.
+#
+# Usage: tests/bench/commit-bench.sh --ostree PREFIX --plugin-dir DIR
+#          [--files N] [--mode bare|bare-user|archive] [--runs R]
+# PREFIX is an ostree-patches/build prefix; DIR holds ostree-ima-plugin.so
+# (e.g. _build/plugin/module).  Defaults: 3000 files (1..32 KiB) + 4 x 16
+# MiB, RSA-2048, bare repo (needs root), best of 3 runs.
+set -euo pipefail
+TEST_NAME=commit-bench
+. "$(dirname "$0")/../libtest.sh"
+
+PREFIX=${OSTREE_IMA_PATCHED_OSTREE:-}
+PLUGIN_DIR=${OSTREE_IMA_PLUGIN_DIR:-}
+NFILES=3000
+MODE=bare
+RUNS=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --ostree) PREFIX=$2; shift 2 ;;
+  --plugin-dir) PLUGIN_DIR=$2; shift 2 ;;
+  --files) NFILES=$2; shift 2 ;;
+  --mode) MODE=$2; shift 2 ;;
+  --runs) RUNS=$2; shift 2 ;;
+  -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+  *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$PREFIX/bin/ostree" ] || { echo "no patched ostree at '$PREFIX' (--ostree PREFIX)" >&2; exit 2; }
+[ -f "$PLUGIN_DIR/ostree-ima-plugin.so" ] || { echo "no ostree-ima-plugin.so in '$PLUGIN_DIR' (--plugin-dir)" >&2; exit 2; }
+oima_setup_tmpdir
+patched() {
+  LD_LIBRARY_PATH="$PREFIX/lib" OSTREE_PLUGIN_PATH="$PLUGIN_DIR" "$PREFIX/bin/ostree" "$@"
+}
+
+echo "# building tree: $NFILES small files + 4 x 16 MiB" >&2
+gen_bytes pool $((4 * 1024 * 1024)) >pool
+"$PYTHON" - "$NFILES" <<'PYEOF'
+import os, sys
+n = int(sys.argv[1])
+pool = open("pool", "rb").read()
+for i in range(n):
+    d = f"tree/usr/lib/d{i % 60}"
+    os.makedirs(d, exist_ok=True)
+    size = 1024 + (i * 7919) % 31744
+    off = (i * 104729) % (len(pool) - size)
+    with open(f"{d}/f{i}", "wb") as f:
+        f.write(pool[off:off + size])
+PYEOF
+for i in 1 2 3 4; do gen_bytes "large-$i" $((16 * 1024 * 1024)) > "tree/usr/lib/large$i"; done
+gen_key rsa2048 key
+
+now() { date +%s.%N; }
+# best_of LABEL ARGS...: best wall time of RUNS commits into fresh repos.
+best_of() {
+  local label=$1 best= r t0 t1 t
+  shift
+  for r in $(seq 1 "$RUNS"); do
+    rm -rf repo && patched --repo=repo init --mode="$MODE"
+    sync
+    t0=$(now)
+    patched --repo=repo commit -b b --tree=dir=tree "$@" >/dev/null
+    t1=$(now)
+    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+    if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN {exit !(t < b)}'; then best=$t; fi
+  done
+  echo "$best"
+}
+
+base=$(best_of unsigned)
+signed=$(best_of signed --ima-sign --ima-key=key.key.pem --ima-cert=key.cert.pem)
+signed1=$(best_of signed-1 --ima-sign --ima-key=key.key.pem --ima-cert=key.cert.pem --ima-jobs=1)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo "tree: $NFILES files + 4 x 16 MiB, $MODE repo, RSA-2048, $(nproc) cores, best of $RUNS"
+echo "ostree commit (unsigned, baseline):        ${base}s  1.00x"
+echo "ostree commit --ima-sign (all cores):      ${signed}s  $(ratio "$signed" "$base")x of unsigned"
+echo "ostree commit --ima-sign --ima-jobs=1:     ${signed1}s  $(ratio "$signed1" "$base")x of unsigned"
