@@ -220,18 +220,6 @@ typedef struct {
   guint64 n_unselected;
 } TreeWalk;
 
-static GVariant *
-load_dirtree (TreeWalk *walk, const char *checksum, GError **error)
-{
-  GVariant *v = g_hash_table_lookup (walk->dirtrees, checksum);
-  if (v)
-    return v;
-  if (!ostree_repo_load_variant (walk->repo, OSTREE_OBJECT_TYPE_DIR_TREE, checksum, &v, error))
-    return NULL;
-  g_hash_table_insert (walk->dirtrees, g_strdup (checksum), v);
-  return v;
-}
-
 static gboolean
 collect_job (const char *path, const char *checksum, gpointer user_data, GError **error)
 {
@@ -257,7 +245,7 @@ static char *
 rewrite_tree (TreeWalk *walk, const char *dirtree_csum, const char *path,
               GCancellable *cancellable, GError **error)
 {
-  GVariant *tree = load_dirtree (walk, dirtree_csum, error);
+  GVariant *tree = oima_dirtree_cache_load (walk->repo, walk->dirtrees, dirtree_csum, error);
   if (tree == NULL)
     return NULL;
   g_autoptr (GVariant) files = g_variant_get_child_value (tree, 0);
@@ -468,7 +456,9 @@ write_signed_commit (OstreeRepo *repo, const char *src_commit, GVariant *commit,
   g_autoptr (GVariant) root_tree_v = g_variant_get_child_value (commit, 6);
   g_autofree char *root_tree = ostree_checksum_from_bytes_v (root_tree_v);
 
-  if (!oima_tree_walk (repo, root_tree, collect_job, walk, cancellable, error))
+  /* Both passes (collect, rewrite) read each dirtree once. */
+  if (!oima_tree_walk_cached (repo, root_tree, walk->dirtrees, collect_job, walk, cancellable,
+                              error))
     return FALSE;
   if (!run_workers (ctx, walk->jobs, n_jobs, error))
     return FALSE;
@@ -562,8 +552,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
   walk.repo = repo;
   walk.filter = options->filter;
   walk.jobs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)sign_job_free);
-  walk.dirtrees = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify)g_variant_unref);
+  walk.dirtrees = oima_dirtree_cache_new ();
 
   gboolean ok = FALSE;
   g_autofree char *new_commit = NULL;
