@@ -528,6 +528,26 @@ gen_bytes() {
     openssl enc -aes-128-ctr -K "${k:0:32}" -iv "${k:32:32}" -nosalt 2>/dev/null
 }
 
+# bench_small_files N DIRS SPAN DUP: N files tree/usr/lib/d<i % DIRS>/f<i>
+# of 1024..1024+SPAN-1 bytes, slices of one 4 MiB pseudo-random pool (cheap
+# to make); with DUP=1 every 10th file repeats another's content.
+bench_small_files() {
+  gen_bytes pool $((4 * 1024 * 1024)) >pool
+  "$PYTHON" - "$@" <<'PYEOF'
+import os, sys
+n, dirs, span, dup = (int(a) for a in sys.argv[1:5])
+pool = open("pool", "rb").read()
+for i in range(n):
+    d = f"tree/usr/lib/d{i % dirs}"
+    os.makedirs(d, exist_ok=True)
+    seed = i // 10 if dup and i % 10 == 0 else i
+    size = 1024 + (seed * 7919) % span
+    off = (seed * 104729) % (len(pool) - size)
+    with open(f"{d}/f{i}", "wb") as f:
+        f.write(pool[off:off + size])
+PYEOF
+}
+
 # oima_make_fixture_tree DIR [--large]
 # A tree exercising everything a signer must keep.  Paths (absolute in commit):
 #   /usr/bin/{tool,tool-hardlink,setuid-tool,capable-tool}, /usr/bin/sub/deep/x

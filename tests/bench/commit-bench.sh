@@ -37,19 +37,7 @@ patched() {
 }
 
 echo "# building tree: $NFILES small files + 4 x 16 MiB" >&2
-gen_bytes pool $((4 * 1024 * 1024)) >pool
-"$PYTHON" - "$NFILES" <<'PYEOF'
-import os, sys
-n = int(sys.argv[1])
-pool = open("pool", "rb").read()
-for i in range(n):
-    d = f"tree/usr/lib/d{i % 60}"
-    os.makedirs(d, exist_ok=True)
-    size = 1024 + (i * 7919) % 31744
-    off = (i * 104729) % (len(pool) - size)
-    with open(f"{d}/f{i}", "wb") as f:
-        f.write(pool[off:off + size])
-PYEOF
+bench_small_files "$NFILES" 60 31744 0
 for i in 1 2 3 4; do gen_bytes "large-$i" $((16 * 1024 * 1024)) > "tree/usr/lib/large$i"; done
 gen_key rsa2048 key
 

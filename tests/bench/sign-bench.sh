@@ -45,21 +45,8 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 
 echo "# building tree: $NFILES small files + $NLARGE x $LARGE_MIB MiB" >&2
 mkdir -p tree
-gen_bytes pool $((4 * 1024 * 1024)) >pool
 # small files: slices of the pool; ~10% share content with another file
-"$PYTHON" - "$NFILES" <<'PYEOF'
-import os, sys
-n = int(sys.argv[1])
-pool = open("pool", "rb").read()
-for i in range(n):
-    d = f"tree/usr/lib/d{i % 50}"
-    os.makedirs(d, exist_ok=True)
-    seed = i // 10 if i % 10 == 0 else i
-    size = 1024 + (seed * 7919) % 15360
-    off = (seed * 104729) % (len(pool) - size)
-    with open(f"{d}/f{i}", "wb") as f:
-        f.write(pool[off:off + size])
-PYEOF
+bench_small_files "$NFILES" 50 15360 1
 for ((i = 0; i < NLARGE; i++)); do
   gen_bytes "large$i" $((LARGE_MIB * 1024 * 1024)) >"tree/usr/lib/large$i"
 done

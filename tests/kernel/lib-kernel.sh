@@ -55,17 +55,8 @@ KT_BOOTED=0
 KT_KERNEL_DIR=
 KT_VMLINUZ=
 KT_INITRD_BASE=
-# Per boot configuration (reset by kt_boot_reset).
-KT_UUID=
-KT_POLICY=()
-KT_PROGRAMS=()
-KT_IMA_CERTS=()
-KT_EVM_CERTS=()
-KT_HOOKS=()
-KT_EVM_MODE=
-KT_MOUNT_OPTS=rw
-KT_DUMP_MEASUREMENTS=0
-KT_DUMP_BINARY_MEASUREMENTS=0
+# Per boot configuration (KT_UUID, KT_POLICY, KT_PROGRAMS, ...): set by
+# kt_boot_reset, which kt_init calls before any boot function can run.
 KT_SERIAL_LOG=
 
 # ---------------------------------------------------------------------------
