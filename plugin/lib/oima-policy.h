@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * (placeholder: being written)
+ */
+#pragma once
+
+#include <gio/gio.h>
