@@ -6,12 +6,20 @@
 #include <unistd.h>
 
 #include "oima-digest-signer.h"
+#include "oima-disk.h"
 #include "oima-sign-queue.h"
 #include "oima-util.h"
+#include "oima-workers.h"
 
-typedef enum { SOURCE_PATH, SOURCE_FD, SOURCE_OBJECT } SourceKind;
+typedef enum
+{
+  SOURCE_PATH,
+  SOURCE_FD,
+  SOURCE_OBJECT
+} SourceKind;
 
-typedef struct {
+typedef struct
+{
   char *id;
   SourceKind kind;
   int dfd;
@@ -19,19 +27,16 @@ typedef struct {
   int fd;
   OstreeRepo *repo;
   char *checksum;
-  /* result, under the queue lock */
-  gboolean done;
-  GBytes *ima;
-  GError *error;
+  GBytes *ima; /* the result, once the workers report the request done */
 } Request;
 
-struct _OimaSignQueue {
+struct _OimaSignQueue
+{
   OimaDigestSigner *signer;
   OimaHashAlgo algo;
-  GThreadPool *pool;
+  OimaWorkers *workers;
   GMutex lock;
-  GCond cond;
-  GHashTable *requests; /* id -> Request (owned) */
+  GHashTable *requests; /* id -> Request (owned), under lock */
 };
 
 static void
@@ -44,68 +49,52 @@ request_free (Request *r)
   g_clear_object (&r->repo);
   g_free (r->checksum);
   g_clear_pointer (&r->ima, g_bytes_unref);
-  g_clear_error (&r->error);
   g_free (r);
 }
 
-static GBytes *
-run_request (OimaSignQueue *q, Request *r, GError **error)
+static gboolean
+hash_request (OimaSignQueue *q, Request *r, guint8 *digest, gsize *len, GCancellable *cancellable,
+              GError **error)
 {
-  guint8 digest[OIMA_MAX_DIGEST_SIZE];
-  gsize len = 0;
   switch (r->kind)
     {
     case SOURCE_PATH:
       {
-        /* O_NONBLOCK: a FIFO must not block a worker forever. */
-        int fd = openat (r->dfd, r->relpath,
-                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-          return oima_throw_errno (error, r->relpath), NULL;
-        struct stat st;
-        if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
-          {
-            close (fd);
-            return oima_null_throw (error, "%s: not a regular file", r->relpath);
-          }
-        gboolean ok = oima_hash_fd (q->algo, fd, digest, &len, NULL, error);
-        close (fd);
-        if (!ok)
-          return NULL;
-        break;
+        oima_autofd int fd = -1;
+        if (!oima_disk_open_regular (r->dfd, r->relpath, &fd, error))
+          return FALSE;
+        return oima_hash_fd (q->algo, fd, digest, len, cancellable, error);
       }
     case SOURCE_FD:
-      if (!oima_hash_fd (q->algo, r->fd, digest, &len, NULL, error))
-        return NULL;
-      break;
+      return oima_hash_fd (q->algo, r->fd, digest, len, cancellable, error);
     case SOURCE_OBJECT:
       {
         g_autoptr (GInputStream) in = NULL;
-        if (!ostree_repo_load_file (r->repo, r->checksum, &in, NULL, NULL, NULL, error))
-          return NULL;
+        if (!ostree_repo_load_file (r->repo, r->checksum, &in, NULL, NULL, cancellable, error))
+          return FALSE;
         if (in == NULL)
-          return oima_null_throw (error, "Object %s is not a regular file", r->checksum);
-        if (!oima_hash_stream (q->algo, in, digest, &len, NULL, error))
-          return NULL;
-        break;
+          return oima_throw (error, "Object %s is not a regular file", r->checksum);
+        return oima_hash_stream (q->algo, in, digest, len, cancellable, error);
       }
     }
-  return oima_digest_signer_sign (q->signer, digest, len, error);
+  g_assert_not_reached ();
 }
 
-static void
-worker (gpointer data, gpointer user_data)
+static gboolean
+sign_request (gpointer task, gpointer user_data, GCancellable *cancellable, GError **error)
 {
-  Request *r = data;
+  Request *r = task;
   OimaSignQueue *q = user_data;
-  GError *local_error = NULL;
-  GBytes *ima = run_request (q, r, &local_error);
-  g_mutex_lock (&q->lock);
-  r->ima = ima;
-  r->error = local_error;
-  r->done = TRUE;
-  g_cond_broadcast (&q->cond);
-  g_mutex_unlock (&q->lock);
+  guint8 digest[OIMA_MAX_DIGEST_SIZE];
+  gsize len = 0;
+  if (hash_request (q, r, digest, &len, cancellable, error))
+    r->ima = oima_digest_signer_sign (q->signer, digest, len, error);
+  if (r->ima == NULL)
+    {
+      g_prefix_error (error, "Signing %s: ", r->id);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 OimaSignQueue *
@@ -115,10 +104,9 @@ oima_sign_queue_new (OimaSigningKey *key, OimaHashAlgo algo, guint n_jobs, GErro
   q->signer = oima_digest_signer_new (key, algo);
   q->algo = algo;
   g_mutex_init (&q->lock);
-  g_cond_init (&q->cond);
   q->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)request_free);
-  q->pool = g_thread_pool_new (worker, q, n_jobs ? n_jobs : g_get_num_processors (), TRUE, error);
-  if (q->pool == NULL)
+  q->workers = oima_workers_new (n_jobs, OIMA_WORKERS_INDEPENDENT, sign_request, q, NULL, error);
+  if (q->workers == NULL)
     {
       oima_sign_queue_free (q);
       return NULL;
@@ -130,12 +118,10 @@ void
 oima_sign_queue_free (OimaSignQueue *queue)
 {
   /* Queued work nobody will take is dropped; running work finishes. */
-  if (queue->pool)
-    g_thread_pool_free (queue->pool, TRUE, TRUE);
+  g_clear_pointer (&queue->workers, oima_workers_free);
   g_hash_table_unref (queue->requests);
   oima_digest_signer_free (queue->signer);
   g_mutex_clear (&queue->lock);
-  g_cond_clear (&queue->cond);
   g_free (queue);
 }
 
@@ -151,15 +137,7 @@ push (OimaSignQueue *q, Request *r)
     }
   g_hash_table_insert (q->requests, r->id, r);
   g_mutex_unlock (&q->lock);
-  /* Exclusive pools only fail to push when a thread cannot be created. */
-  GError *local_error = NULL;
-  if (!g_thread_pool_push (q->pool, r, &local_error))
-    {
-      g_mutex_lock (&q->lock);
-      r->error = local_error;
-      r->done = TRUE;
-      g_mutex_unlock (&q->lock);
-    }
+  oima_workers_push (q->workers, r);
 }
 
 static Request *
@@ -214,40 +192,24 @@ oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable *cancel
 {
   g_mutex_lock (&queue->lock);
   Request *r = g_hash_table_lookup (queue->requests, id);
+  g_mutex_unlock (&queue->lock);
   if (r == NULL)
-    {
-      g_mutex_unlock (&queue->lock);
-      return oima_null_throw (error, "%s was not queued for signing", id);
-    }
-  while (!r->done)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        break;
-      gint64 deadline = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
-      g_cond_wait_until (&queue->cond, &queue->lock, deadline);
-    }
-  if (!r->done)
-    {
-      g_mutex_unlock (&queue->lock);
-      g_cancellable_set_error_if_cancelled (cancellable, error);
-      return NULL;
-    }
+    return oima_null_throw (error, "%s was not queued for signing", id);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (!oima_workers_wait_task (queue->workers, r, error))
+    return NULL;
+  g_mutex_lock (&queue->lock);
   g_hash_table_steal (queue->requests, id);
   g_mutex_unlock (&queue->lock);
-
   GBytes *ima = g_steal_pointer (&r->ima);
-  if (ima == NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&r->error));
-      g_prefix_error (error, "Signing %s: ", id);
-    }
   request_free (r);
   return ima;
 }
 
 GBytes *
-oima_sign_queue_sign_stream (OimaSignQueue *queue, GInputStream *content,
-                             GCancellable *cancellable, GError **error)
+oima_sign_queue_sign_stream (OimaSignQueue *queue, GInputStream *content, GCancellable *cancellable,
+                             GError **error)
 {
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize len = 0;

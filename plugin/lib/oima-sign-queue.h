@@ -29,8 +29,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSignQueue, oima_sign_queue_free)
 
 /* Queue the regular file @relpath under @dfd (not following symlinks).
  * Pushing an id that is already queued is a no-op. Thread-safe. */
-void oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, int dfd,
-                                const char *relpath);
+void oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, int dfd, const char *relpath);
 /* Queue the content of an open file; the queue takes ownership of @fd. */
 void oima_sign_queue_push_fd (OimaSignQueue *queue, const char *id, int fd);
 /* Queue the content of a content object of @repo. */
