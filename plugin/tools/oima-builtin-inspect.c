@@ -4,10 +4,11 @@
  * commit or on disk, like ima-evm-utils' ima_inspect.
  */
 
-#include <errno.h>
-#include <sys/xattr.h>
+#include <fcntl.h>
+#include <string.h>
 
 #include "oima-cli.h"
+#include "oima-disk.h"
 #include "oima-tree-walk.h"
 #include "oima-xattr-codec.h"
 #include "oima-xattrs.h"
@@ -50,7 +51,8 @@ print_xattrs (const char *path, GVariant *xattrs)
   print_value (path, OIMA_XATTR_EVM, evm);
 }
 
-typedef struct {
+typedef struct
+{
   OstreeRepo *repo;
   GPtrArray *paths; /* NULL: every file */
   GCancellable *cancellable;
@@ -66,7 +68,8 @@ path_selected (InspectWalk *w, const char *path)
     {
       const char *p = w->paths->pdata[i];
       gsize len = strlen (p);
-      if (g_str_equal (p, "/") || (g_str_has_prefix (path, p) && (path[len] == '\0' || path[len] == '/')))
+      if (g_str_equal (p, "/")
+          || (g_str_has_prefix (path, p) && (path[len] == '\0' || path[len] == '/')))
         return TRUE;
     }
   return FALSE;
@@ -89,58 +92,21 @@ inspect_file (const char *path, const char *checksum, gpointer user_data, GError
   return TRUE;
 }
 
-/* The value of xattr @name of @path (not following symlinks), or NULL with
- * no error when it has none. */
-static GBytes *
-read_xattr (const char *path, const char *name, GError **error)
-{
-  for (;;)
-    {
-      ssize_t size = lgetxattr (path, name, NULL, 0);
-      g_autofree guint8 *buf = NULL;
-      if (size >= 0)
-        {
-          buf = g_malloc (size ? size : 1);
-          size = lgetxattr (path, name, buf, size);
-          if (size < 0 && errno == ERANGE)
-            continue; /* grew meanwhile */
-        }
-      if (size >= 0)
-        return g_bytes_new_take (g_steal_pointer (&buf), size);
-      if (errno == ENODATA || errno == ENOTSUP)
-        return NULL;
-      int errsv = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", path,
-                   g_strerror (errsv));
-      return NULL;
-    }
-}
-
 static gboolean
 inspect_disk_file (const char *path, GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (GBytes) ima = read_xattr (path, OIMA_XATTR_IMA, &local_error);
-  g_autoptr (GBytes) evm = local_error ? NULL : read_xattr (path, OIMA_XATTR_EVM, &local_error);
-  if (local_error)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (ima == NULL && evm == NULL)
-    g_print ("%s: no security.ima\n", path);
-  print_value (path, OIMA_XATTR_IMA, ima);
-  print_value (path, OIMA_XATTR_EVM, evm);
+  g_autoptr (GVariant) xattrs = NULL;
+  if (!oima_disk_read_xattrs (AT_FDCWD, path, &xattrs, error))
+    return FALSE;
+  print_xattrs (path, xattrs);
   return TRUE;
 }
 
 gboolean
 oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new ("REV [PATH...] | FILE...");
-  g_option_context_set_summary (context, "Decode security.ima and security.evm values.");
-  g_option_context_add_main_entries (context, options, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, error))
+  if (!oima_cli_parse (&argc, &argv, options, "REV [PATH...] | FILE...",
+                       "Decode security.ima and security.evm values.", error))
     return FALSE;
 
   if (opt_repo == NULL)

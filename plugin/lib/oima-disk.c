@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "oima-disk.h"
+#include "oima-tree-walk.h"
+#include "oima-util.h"
+#include "oima-xattrs.h"
+
+gboolean
+oima_disk_open_regular (int dfd, const char *relpath, int *out_fd, GError **error)
+{
+  int fd = openat (dfd, relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return oima_throw_errno (error, relpath);
+  struct stat st;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return oima_throw (error, "%s: not a regular file", relpath);
+    }
+  *out_fd = fd;
+  return TRUE;
+}
+
+/* /proc/self/fd/N/relpath would follow a final symlink; the *at variants of
+ * the xattr calls do not exist, so go through the path of @dfd. */
+static char *
+at_path (int dfd, const char *relpath)
+{
+  if (dfd == AT_FDCWD || relpath[0] == '/')
+    return g_strdup (relpath);
+  return g_strdup_printf ("/proc/self/fd/%d/%s", dfd, relpath);
+}
+
+gboolean
+oima_disk_read_xattr (int dfd, const char *relpath, const char *name, GBytes **out_value,
+                      GError **error)
+{
+  g_autofree char *path = at_path (dfd, relpath);
+  *out_value = NULL;
+  for (;;)
+    {
+      ssize_t size = lgetxattr (path, name, NULL, 0);
+      g_autofree guint8 *buf = NULL;
+      if (size >= 0)
+        {
+          buf = g_malloc (size ? size : 1);
+          size = lgetxattr (path, name, buf, size);
+          if (size < 0 && errno == ERANGE)
+            continue; /* grew meanwhile */
+        }
+      if (size >= 0)
+        {
+          *out_value = g_bytes_new_take (g_steal_pointer (&buf), size);
+          return TRUE;
+        }
+      if (errno == ENODATA || errno == ENOTSUP)
+        return TRUE;
+      return oima_throw_errno (error, relpath);
+    }
+}
+
+static gboolean
+list_xattr_names (const char *path, const char *relpath, char **out_names, gssize *out_len,
+                  GError **error)
+{
+  for (;;)
+    {
+      ssize_t size = llistxattr (path, NULL, 0);
+      if (size < 0 && errno == ENOTSUP)
+        size = 0;
+      if (size < 0)
+        return oima_throw_errno (error, relpath);
+      g_autofree char *names = g_malloc (size + 1);
+      ssize_t got = size ? llistxattr (path, names, size) : 0;
+      if (got < 0 && errno == ERANGE)
+        continue;
+      if (got < 0)
+        return oima_throw_errno (error, relpath);
+      *out_names = g_steal_pointer (&names);
+      *out_len = got;
+      return TRUE;
+    }
+}
+
+gboolean
+oima_disk_read_xattrs (int dfd, const char *relpath, GVariant **out_xattrs, GError **error)
+{
+  g_autofree char *path = at_path (dfd, relpath);
+  g_autofree char *names = NULL;
+  gssize len = 0;
+  if (!list_xattr_names (path, relpath, &names, &len, error))
+    return FALSE;
+  g_autoptr (GVariant) xattrs = NULL;
+  for (gssize off = 0; off < len; off += strlen (names + off) + 1)
+    {
+      g_autoptr (GBytes) value = NULL;
+      if (!oima_disk_read_xattr (dfd, relpath, names + off, &value, error))
+        return FALSE;
+      if (value == NULL)
+        continue; /* removed meanwhile */
+      GVariant *next = oima_xattrs_set (xattrs, names + off, value);
+      g_clear_pointer (&xattrs, g_variant_unref);
+      xattrs = next;
+    }
+  *out_xattrs = xattrs ? g_steal_pointer (&xattrs) : oima_xattrs_canonicalize (NULL);
+  return TRUE;
+}
+
+static gboolean
+walk_dir (int dfd, const char *relpath, const char *path, OimaDiskWalkFunc func, gpointer user_data,
+          GCancellable *cancellable, GError **error)
+{
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  int fd = openat (dfd, relpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return oima_throw_errno (error, relpath);
+  DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return oima_throw_errno (error, relpath);
+    }
+  gboolean ok = TRUE;
+  struct dirent *dent;
+  while (ok && (errno = 0, dent = readdir (d)) != NULL)
+    {
+      if (strcmp (dent->d_name, ".") == 0 || strcmp (dent->d_name, "..") == 0)
+        continue;
+      g_autofree char *child_rel = strcmp (relpath, ".") == 0
+                                       ? g_strdup (dent->d_name)
+                                       : g_strconcat (relpath, "/", dent->d_name, NULL);
+      g_autofree char *child_path = oima_tree_child_path (path, dent->d_name);
+      struct stat st;
+      if (fstatat (dfd, child_rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        ok = oima_throw_errno (error, child_rel);
+      else if (S_ISDIR (st.st_mode))
+        ok = walk_dir (dfd, child_rel, child_path, func, user_data, cancellable, error);
+      else
+        ok = func (dfd, child_rel, child_path, &st, user_data, error);
+    }
+  if (ok && errno != 0)
+    ok = oima_throw_errno (error, relpath);
+  closedir (d);
+  return ok;
+}
+
+gboolean
+oima_disk_walk (int dfd, const char *relpath, const char *root_path, OimaDiskWalkFunc func,
+                gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  return walk_dir (dfd, relpath, root_path, func, user_data, cancellable, error);
+}
