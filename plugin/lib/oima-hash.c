@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-
 #include <errno.h>
 #include <unistd.h>
 
@@ -10,7 +9,8 @@
 #include "oima-hash.h"
 #include "oima-util.h"
 
-typedef struct {
+typedef struct
+{
   OimaHashAlgo algo;
   const char *name;         /* kernel / evmctl name */
   const char *openssl_name; /* EVP_MD_fetch name */
@@ -51,15 +51,15 @@ oima_hash_algo_from_name (const char *name, OimaHashAlgo *out_algo, GError **err
         {
           if (!oima_hash_algo_is_available (info->algo))
             return oima_throw (error, "Hash algorithm %s is not available in this OpenSSL",
-                                    info->name);
+                               info->name);
           *out_algo = info->algo;
           return TRUE;
         }
     }
   return oima_throw (error,
-                          "Unknown hash algorithm '%s' (expected one of md5, sha1, sha224, "
-                          "sha256, sha384, sha512)",
-                          name);
+                     "Unknown hash algorithm '%s' (expected one of md5, sha1, sha224, "
+                     "sha256, sha384, sha512)",
+                     name);
 }
 
 gboolean
@@ -111,7 +111,7 @@ digest_begin (OimaHashAlgo algo, GError **error)
   g_autoptr (EVP_MD) md = oima_hash_algo_fetch_md (algo);
   if (md == NULL)
     return oima_null_throw (error, "Hash algorithm %s is not available in this OpenSSL",
-                                 oima_hash_algo_name (algo));
+                            oima_hash_algo_name (algo));
   g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
   if (ctx == NULL || !EVP_DigestInit_ex2 (ctx, md, NULL))
     return oima_null_throw_openssl (error, "Initializing digest");

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <openssl/evp.h>
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   OIMA_HASH_MD4 = 0,
   OIMA_HASH_MD5 = 1,
   OIMA_HASH_SHA1 = 2,
@@ -36,6 +38,9 @@ gboolean oima_hash_algo_is_available (OimaHashAlgo algo);
 
 /* Digest of everything readable from @stream (not closed). @out_digest must
  * hold OIMA_MAX_DIGEST_SIZE bytes; @out_len receives the digest length. */
+/* The OpenSSL digest for @algo, or NULL if this OpenSSL lacks it. */
+EVP_MD *oima_hash_algo_fetch_md (OimaHashAlgo algo);
+
 gboolean oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest,
                            gsize *out_len, GCancellable *cancellable, GError **error);
 gboolean oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,

@@ -15,10 +15,12 @@
 #include <openssl/engine.h>
 #include <openssl/ui.h>
 
+#include "oima-key-engine.h"
 #include "oima-key-loader.h"
 #include "oima-util.h"
 
-typedef struct {
+typedef struct
+{
   const char *pin;
   gboolean asked;
 } PinRequest;
@@ -45,7 +47,8 @@ EVP_PKEY *
 oima_key_engine_load_pkcs11 (const char *uri, const char *pin, GError **error)
 {
 #ifdef OPENSSL_NO_ENGINE
-  return oima_null_throw (error, "PKCS#11 keys need OpenSSL engine support, which this build lacks");
+  return oima_null_throw (error,
+                          "PKCS#11 keys need OpenSSL engine support, which this build lacks");
 #else
   ENGINE *e = ENGINE_by_id ("pkcs11");
   if (e == NULL)
@@ -76,13 +79,18 @@ oima_key_engine_load_pkcs11 (const char *uri, const char *pin, GError **error)
       while ((code = ERR_get_error ()) != 0)
         {
           const char *reason = ERR_reason_error_string (code);
-          if (reason && (strstr (reason, "PIN") || strstr (reason, "login") || strstr (reason, "Login")))
+          if (reason
+              && (strstr (reason, "PIN") || strstr (reason, "login") || strstr (reason, "Login")))
             login_failed = TRUE;
         }
-      if (login_failed || (pin == NULL && req.asked))
-        return oima_null_throw (error, "PKCS#11 key: login to the token failed (%s)",
-                                pin ? "wrong PIN" : "no PIN given: use --key-pass-file FILE or "
-                                                    "OSTREE_IMA_KEY_PASS");
+      if (pin == NULL && (login_failed || req.asked))
+        return oima_throw_code (error, OIMA_ERROR_PASSPHRASE_NEEDED,
+                                "PKCS#11 key: login to the token failed: no PIN given"),
+               NULL;
+      if (login_failed)
+        return oima_throw_code (error, OIMA_ERROR_PASSPHRASE_WRONG,
+                                "PKCS#11 key: login to the token failed: wrong PIN"),
+               NULL;
       return oima_null_throw (error, "PKCS#11 key: no private key matches the URI (check "
                                      "token, object/id, and the PIN)");
     }

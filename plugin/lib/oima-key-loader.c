@@ -8,10 +8,12 @@
 #include <openssl/store.h>
 #include <openssl/ui.h>
 
+#include "oima-key-engine.h"
 #include "oima-key-loader.h"
 #include "oima-util.h"
 
-typedef struct {
+typedef struct
+{
   const char *passphrase;
   gboolean asked;
 } PassphraseRequest;
@@ -70,7 +72,8 @@ load_from_store (const char *uri, const char *display, const char *passphrase, G
     return oima_null_throw_openssl (error, "Creating passphrase callback");
 
   EVP_PKEY *pkey = NULL;
-  g_autoptr (OSSL_STORE_CTX) store = OSSL_STORE_open_ex (uri, NULL, NULL, ui, &req, NULL, NULL, NULL);
+  g_autoptr (OSSL_STORE_CTX) store
+      = OSSL_STORE_open_ex (uri, NULL, NULL, ui, &req, NULL, NULL, NULL);
   if (store != NULL)
     {
       OSSL_STORE_expect (store, OSSL_STORE_INFO_PKEY);
@@ -97,16 +100,16 @@ load_from_store (const char *uri, const char *display, const char *passphrase, G
   if (req.asked && passphrase == NULL)
     {
       ERR_clear_error ();
-      return oima_null_throw (error,
-                              "Private key %s is encrypted: give its passphrase in a file "
-                              "(--key-pass-file; --ima-key-pass-file for ostree commit) or in "
-                              "the environment variable OSTREE_IMA_KEY_PASS",
-                              display);
+      return oima_throw_code (error, OIMA_ERROR_PASSPHRASE_NEEDED,
+                              "Private key %s is encrypted and no passphrase was given", display),
+             NULL;
     }
   if (req.asked)
     {
       ERR_clear_error ();
-      return oima_null_throw (error, "Cannot decrypt private key %s: wrong passphrase", display);
+      return oima_throw_code (error, OIMA_ERROR_PASSPHRASE_WRONG,
+                              "Cannot decrypt private key %s: wrong passphrase", display),
+             NULL;
     }
   return oima_null_throw_openssl (error, "No private key found in %s", display);
 }
@@ -117,14 +120,16 @@ oima_key_loader_load_private (const char *key, const char *passphrase, gboolean 
 {
   *out_from_token = FALSE;
   if (key == NULL || *key == '\0')
-    return oima_null_throw (error, "No signing key given (--key)");
+    return oima_throw_code (error, OIMA_ERROR_NO_KEY, "No signing key given"), NULL;
 
   if (g_str_has_prefix (key, "pkcs11:"))
     {
       /* The key name is on command lines; the PIN must not be. */
       if (strstr (key, "pin-value=") != NULL)
-        return oima_null_throw (error, "The PKCS#11 URI carries pin-value: give the PIN with "
-                                       "--key-pass-file FILE or OSTREE_IMA_KEY_PASS instead");
+        return oima_throw_code (error, OIMA_ERROR_SECRET_IN_URI,
+                                "The PKCS#11 URI carries pin-value: a PIN must not be part of "
+                                "a key name"),
+               NULL;
       *out_from_token = TRUE;
       return oima_key_engine_load_pkcs11 (key, passphrase, error);
     }
@@ -200,6 +205,6 @@ oima_cert_skid_keyid (X509 *cert, guint32 *out_keyid)
   if (skid == NULL || ASN1_STRING_length (skid) < 4)
     return FALSE;
   const unsigned char *p = ASN1_STRING_get0_data (skid) + ASN1_STRING_length (skid) - 4;
-  *out_keyid = ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+  *out_keyid = oima_read_be32 (p);
   return TRUE;
 }

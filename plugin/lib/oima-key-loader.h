@@ -25,7 +25,4 @@ GPtrArray *oima_key_loader_load_certs (const char *path, GError **error);
  * subjectKeyIdentifier.  FALSE if it has none. */
 gboolean oima_cert_skid_keyid (X509 *cert, guint32 *out_keyid);
 
-/* PKCS#11 through libp11's engine (oima-key-engine.c). */
-EVP_PKEY *oima_key_engine_load_pkcs11 (const char *uri, const char *pin, GError **error);
-
 G_END_DECLS

@@ -5,7 +5,8 @@
 #include "oima-path-filter.h"
 #include "oima-util.h"
 
-struct _OimaPathFilter {
+struct _OimaPathFilter
+{
   GStrv includes;
   GStrv excludes;
 };
@@ -15,15 +16,16 @@ check_globs (const char *const *globs, const char *option, GError **error)
 {
   for (const char *const *g = globs; g && *g; g++)
     if (**g != '/')
-      return oima_throw (error, "%s glob '%s' must be an absolute path inside the commit (\"/...\")",
-                         option, *g);
+      return oima_throw_code (error, OIMA_ERROR_BAD_GLOB,
+                              "%s glob '%s' is not an absolute path inside the commit (\"/...\")",
+                              option, *g);
   return TRUE;
 }
 
 OimaPathFilter *
 oima_path_filter_new (const char *const *includes, const char *const *excludes, GError **error)
 {
-  if (!check_globs (includes, "--include", error) || !check_globs (excludes, "--exclude", error))
+  if (!check_globs (includes, "Include", error) || !check_globs (excludes, "Exclude", error))
     return NULL;
   OimaPathFilter *self = g_new0 (OimaPathFilter, 1);
   self->includes = g_strdupv ((char **)includes);

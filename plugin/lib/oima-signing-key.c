@@ -12,7 +12,8 @@
 #include "oima-signing-key.h"
 #include "oima-util.h"
 
-struct _OimaSigningKey {
+struct _OimaSigningKey
+{
   gint refcount;
   EVP_PKEY *pkey;
   guint32 keyid;
@@ -23,45 +24,6 @@ struct _OimaSigningKey {
   gboolean serialize;
   GMutex sign_lock;
 };
-
-void
-oima_passphrase_free (char *passphrase)
-{
-  if (passphrase == NULL)
-    return;
-  explicit_bzero (passphrase, strlen (passphrase));
-  g_free (passphrase);
-}
-
-gboolean
-oima_passphrase_load (const char *pass_file, char **out_passphrase, GError **error)
-{
-  *out_passphrase = NULL;
-  if (pass_file != NULL)
-    {
-      char *contents = NULL;
-      gsize len = 0;
-      if (!g_file_get_contents (pass_file, &contents, &len, error))
-        {
-          oima_prefix_error (error, "Reading passphrase file");
-          return FALSE;
-        }
-      /* Like openssl's -pass file:, the passphrase is the first line. */
-      char *nl = memchr (contents, '\n', len);
-      if (nl != NULL)
-        {
-          if (nl > contents && nl[-1] == '\r')
-            nl--;
-          explicit_bzero (nl, len - (nl - contents));
-        }
-      *out_passphrase = contents;
-      return TRUE;
-    }
-  const char *env = g_getenv ("OSTREE_IMA_KEY_PASS");
-  if (env != NULL)
-    *out_passphrase = g_strdup (env);
-  return TRUE;
-}
 
 gboolean
 oima_keyid_from_pkey (EVP_PKEY *pkey, guint32 *out_keyid, GError **error)
@@ -78,8 +40,7 @@ oima_keyid_from_pkey (EVP_PKEY *pkey, guint32 *out_keyid, GError **error)
   gsize sha1_len = 0;
   if (!oima_hash_buffer (OIMA_HASH_SHA1, pk, pklen, sha1, &sha1_len, error))
     return FALSE;
-  *out_keyid = ((guint32)sha1[16] << 24) | ((guint32)sha1[17] << 16) | ((guint32)sha1[18] << 8)
-               | sha1[19];
+  *out_keyid = oima_read_be32 (sha1 + 16);
   return TRUE;
 }
 
@@ -92,8 +53,8 @@ describe_pkey (EVP_PKEY *pkey)
     {
       char group[64] = "";
       size_t len = 0;
-      if (!EVP_PKEY_get_utf8_string_param (pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                           sizeof (group), &len))
+      if (!EVP_PKEY_get_utf8_string_param (pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof (group),
+                                           &len))
         {
           ERR_clear_error ();
           /* Engine-backed keys may not expose parameters; size tells. */
@@ -285,8 +246,7 @@ sign_digest_unlocked (OimaSigningKey *key, OimaHashAlgo algo, const guint8 *dige
       && EVP_PKEY_CTX_set_rsa_padding (ctx, RSA_PKCS1_PADDING) <= 0)
     return oima_null_throw_openssl (error, "Setting RSA PKCS#1 v1.5 padding");
   if (EVP_PKEY_CTX_set_signature_md (ctx, md) <= 0)
-    return oima_null_throw_openssl (error, "Setting signature hash %s",
-                                    oima_hash_algo_name (algo));
+    return oima_null_throw_openssl (error, "Setting signature hash %s", oima_hash_algo_name (algo));
   size_t sig_len = 0;
   if (EVP_PKEY_sign (ctx, NULL, &sig_len, digest, digest_len) <= 0)
     return oima_null_throw_openssl (error, "Signing with %s", key->description);

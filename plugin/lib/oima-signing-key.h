@@ -16,14 +16,6 @@ G_BEGIN_DECLS
 
 typedef struct _OimaSigningKey OimaSigningKey;
 
-/* Where a passphrase comes from: never argv.  @pass_file may be NULL; then
- * the environment variable OSTREE_IMA_KEY_PASS is used if set.  Returns a
- * newly allocated string (free with oima_passphrase_free) or NULL with
- * *out_passphrase == NULL when there is none. */
-gboolean oima_passphrase_load (const char *pass_file, char **out_passphrase, GError **error);
-/* Wipe and free. */
-void oima_passphrase_free (char *passphrase);
-
 /* Load a private key from a PEM or DER file (optionally encrypted), or from
  * an OpenSSL store URI such as "pkcs11:...".  The key id is computed from the
  * public key as evmctl does.  Errors never contain key material or the
@@ -50,8 +42,8 @@ const char *oima_signing_key_get_fingerprint (OimaSigningKey *key);
 
 /* Raw signature over a precomputed @digest (PKCS#1 v1.5 with DigestInfo for
  * RSA, DER for ECDSA). */
-GBytes *oima_signing_key_sign_digest (OimaSigningKey *key, OimaHashAlgo algo,
-                                      const guint8 *digest, gsize digest_len, GError **error);
+GBytes *oima_signing_key_sign_digest (OimaSigningKey *key, OimaHashAlgo algo, const guint8 *digest,
+                                      gsize digest_len, GError **error);
 
 /* A complete signature v2 xattr value of @type (0x03 for security.ima,
  * 0x05 for a portable security.evm) over @digest. */

@@ -52,6 +52,25 @@ oima_prefix_error (GError **error, const char *fmt, ...)
   g_prefix_error (error, "%s: ", prefix);
 }
 
+gint
+oima_strcmp_p (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+G_DEFINE_QUARK (oima - error - quark, oima_error)
+
+gboolean
+oima_throw_code (GError **error, OimaErrorCode code, const char *fmt, ...)
+{
+  va_list args;
+  va_start (args, fmt);
+  if (error != NULL)
+    *error = g_error_new_valist (OIMA_ERROR, code, fmt, args);
+  va_end (args);
+  return FALSE;
+}
+
 char *
 oima_hex_encode (const guint8 *data, gsize len)
 {

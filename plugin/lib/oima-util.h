@@ -5,6 +5,9 @@
  */
 #pragma once
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <gio/gio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -12,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "oima-error.h"
 #include "oima-hash.h"
 
 G_BEGIN_DECLS
@@ -31,8 +35,28 @@ gboolean oima_throw_openssl (GError **error, const char *fmt, ...) G_GNUC_PRINTF
 /* Prepend "@prefix: " to an existing error message. */
 void oima_prefix_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
-/* The OpenSSL digest for @algo, or NULL if this OpenSSL lacks it. */
-EVP_MD *oima_hash_algo_fetch_md (OimaHashAlgo algo);
+/* The big-endian u32 at @p (key ids in signatures, SKIDs, issuer names). */
+static inline guint32
+oima_read_be32 (const guint8 *p)
+{
+  return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+}
+
+/* strcmp for g_ptr_array_sort over C strings. */
+gint oima_strcmp_p (gconstpointer a, gconstpointer b);
+
+/* Close on scope exit: `oima_autofd int fd = -1;` */
+static inline void
+oima_close_fdp (int *fdp)
+{
+  if (*fdp >= 0)
+    {
+      int errsv = errno;
+      (void)close (*fdp);
+      errno = errsv;
+    }
+}
+#define oima_autofd __attribute__ ((cleanup (oima_close_fdp)))
 
 /* Hex without separators, lower case. */
 char *oima_hex_encode (const guint8 *data, gsize len);
