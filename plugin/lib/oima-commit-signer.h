@@ -4,15 +4,17 @@
  * file gets a security.ima signature on a new content object; everything
  * else (directories, symlinks, other xattrs, commit metadata) is kept.
  * Hashing and signing run on worker threads, deduplicated by content.
- * The one change to the commit's metadata: when it binds the commit to
- * refs (ostree.ref-binding), the target ref is added to them.
- * All writes happen in one repository transaction; the target ref only moves
- * if everything succeeded.
+ * The commit, metadata, ref and transaction rules are the rewrite
+ * pipeline's (oima-commit-rewrite.h).
+ *
+ *   OimaCommitSignOptions opts = { .key = key, .algo = OIMA_HASH_SHA256 };
+ *   oima_commit_sign (repo, "main", "main-signed", &opts, &commit, &stats, c, &error);
  */
 #pragma once
 
 #include <ostree.h>
 
+#include "oima-commit-rewrite.h"
 #include "oima-hash.h"
 #include "oima-path-filter.h"
 #include "oima-sign-cache.h"
@@ -20,29 +22,27 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  guint64 files_total;    /* regular files seen in the tree (after dedup by object) */
-  guint64 files_done;
-  guint64 files_signed;   /* objects that got a new signature */
-  guint64 files_cached;   /* of those, found in the signing cache of earlier runs */
-  guint64 files_skipped;  /* symlinks, already signed (without overwrite) */
-  guint64 files_unselected; /* paths not selected by the filter */
+typedef struct
+{
+  /* files_changed: objects signed (or taken from the signing cache);
+   * files_kept: symlinks, and files already signed (without overwrite). */
+  OimaCommitRewriteStats files;
   guint64 signatures_made; /* distinct content digests signed */
-  guint64 bytes_hashed;
   guint64 evm_removed;     /* security.evm removed: it covered the old security.ima */
-  guint commit_signatures_dropped; /* detached GPG/ostree-sign signatures not copied */
 } OimaCommitSignProgress;
 
 typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progress,
                                             gpointer user_data);
 
-typedef struct {
-  OimaSigningKey *key;      /* required */
-  OimaHashAlgo algo;        /* default sha256 */
-  gboolean overwrite;       /* replace an existing security.ima */
-  guint n_jobs;             /* 0 = number of CPUs */
-  OimaPathFilter *filter;   /* NULL = every regular file */
-  gboolean no_cache;        /* neither use nor update the repo's signing cache */
+typedef struct
+{
+  OimaSigningKey *key;    /* required */
+  OimaHashAlgo algo;      /* default sha256 */
+  gboolean overwrite;     /* replace an existing security.ima (else it must be
+                             well-formed: OIMA_ERROR_EXISTING_VALUE) */
+  guint n_jobs;           /* 0 = number of CPUs */
+  OimaPathFilter *filter; /* NULL = every regular file */
+  gboolean no_cache;      /* neither use nor update the repo's signing cache */
   /* Called on the calling thread, at most a few times per second. */
   OimaCommitSignProgressFunc progress;
   gpointer progress_data;

@@ -2,100 +2,177 @@
 
 #include "oima-commit-verifier.h"
 #include "oima-tree-walk.h"
+#include "oima-util.h"
+#include "oima-workers.h"
 #include "oima-xattr-codec.h"
 #include "oima-xattrs.h"
 
-typedef struct {
+/* One distinct content object; filled by a worker. */
+typedef struct
+{
+  char *checksum;
+  gboolean regular;
   OimaVerifyStatus status;
   char *detail;
-} CachedVerdict;
+  OimaHashAlgo algo;
+  guint8 digest[OIMA_MAX_DIGEST_SIZE];
+  gsize digest_len;
+} ObjectVerdict;
+
+typedef struct
+{
+  char *path;
+  ObjectVerdict *object; /* owned by the objects table */
+} PathEntry;
+
+typedef struct
+{
+  OstreeRepo *repo;
+  const OimaCommitVerifyOptions *options;
+  GHashTable *objects; /* checksum -> ObjectVerdict */
+  GArray *paths;       /* PathEntry, in tree order */
+} Verify;
 
 static void
-cached_verdict_free (CachedVerdict *v)
+object_verdict_free (ObjectVerdict *v)
 {
-  if (v == NULL)
-    return;
+  g_free (v->checksum);
   g_free (v->detail);
   g_free (v);
 }
 
-typedef struct {
-  OstreeRepo *repo;
-  OimaTrust *trust;
-  const OimaPathFilter *filter;
-  OimaFileVerdictFunc func;
-  gpointer user_data;
-  GHashTable *verdicts; /* content checksum -> CachedVerdict (NULL: not regular) */
-  OimaCommitVerifyStats stats;
-  GCancellable *cancellable;
-} VerifyWalk;
+static void
+path_entry_clear (gpointer p)
+{
+  g_free (((PathEntry *)p)->path);
+}
+
+/* The algorithm to digest the content with: the signature's, if usable. */
+static OimaHashAlgo
+digest_algo_for (GBytes *ima, OimaHashAlgo fallback)
+{
+  if (ima == NULL)
+    return fallback;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (ima, &len);
+  OimaXattrValue v;
+  if (oima_xattr_decode (data, len, &v, NULL) && oima_hash_algo_is_available (v.algo))
+    return v.algo;
+  return fallback;
+}
 
 static gboolean
-verify_object (VerifyWalk *w, const char *checksum, CachedVerdict **out, GError **error)
+verify_object (gpointer task, gpointer user_data, GCancellable *cancellable, GError **error)
 {
+  ObjectVerdict *v = task;
+  Verify *w = user_data;
   g_autoptr (GInputStream) in = NULL;
   g_autoptr (GFileInfo) info = NULL;
   g_autoptr (GVariant) xattrs = NULL;
-  if (!ostree_repo_load_file (w->repo, checksum, &in, &info, &xattrs, w->cancellable, error))
-    return FALSE;
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+  if (!ostree_repo_load_file (w->repo, v->checksum, &in, &info, &xattrs, cancellable, error))
     {
-      *out = NULL;
-      return TRUE;
-    }
-  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
-  CachedVerdict *v = g_new0 (CachedVerdict, 1);
-  if (!oima_trust_verify_ima (w->trust, ima, in, &v->status, &v->detail, w->cancellable, error))
-    {
-      cached_verdict_free (v);
+      g_prefix_error (error, "Object %s: ", v->checksum);
       return FALSE;
     }
-  *out = v;
+  v->regular = g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR;
+  if (!v->regular)
+    return TRUE;
+  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+  OimaHashAlgo fallback = w->options->digest_algo ? w->options->digest_algo : OIMA_HASH_SHA256;
+  v->algo = digest_algo_for (ima, fallback);
+  if (!oima_hash_stream (v->algo, in, v->digest, &v->digest_len, cancellable, error))
+    {
+      g_prefix_error (error, "Object %s: ", v->checksum);
+      return FALSE;
+    }
+  gsize len = 0;
+  const guint8 *data = ima ? g_bytes_get_data (ima, &len) : NULL;
+  OimaXattrValue decoded;
+  if (ima != NULL && oima_xattr_decode (data, len, &decoded, NULL) && decoded.algo != v->algo)
+    {
+      /* The value's algorithm cannot be computed here. */
+      v->status = OIMA_VERIFY_BAD_SIGNATURE;
+      v->detail = g_strdup_printf ("hash algorithm %s is not available to verify",
+                                   oima_hash_algo_name (decoded.algo));
+      return TRUE;
+    }
+  return oima_trust_verify_ima_digest (w->options->trust, ima, v->algo, v->digest, v->digest_len,
+                                       &v->status, &v->detail, error);
+}
+
+static gboolean
+collect_path (const char *path, const char *checksum, gpointer user_data, GError **error)
+{
+  Verify *w = user_data;
+  if (!oima_path_filter_matches (w->options->filter, path))
+    return TRUE;
+  ObjectVerdict *v = g_hash_table_lookup (w->objects, checksum);
+  if (v == NULL)
+    {
+      v = g_new0 (ObjectVerdict, 1);
+      v->checksum = g_strdup (checksum);
+      g_hash_table_insert (w->objects, v->checksum, v);
+    }
+  PathEntry e = { g_strdup (path), v };
+  g_array_append_val (w->paths, e);
   return TRUE;
 }
 
 static gboolean
-verify_file (const char *path, const char *checksum, gpointer user_data, GError **error)
+verify_objects (Verify *w, GCancellable *cancellable, GError **error)
 {
-  VerifyWalk *w = user_data;
-  if (!oima_path_filter_matches (w->filter, path))
-    return TRUE;
-  CachedVerdict *v = NULL;
-  if (!g_hash_table_lookup_extended (w->verdicts, checksum, NULL, (gpointer *)&v))
+  g_autoptr (OimaWorkers) workers = oima_workers_new (w->options->n_jobs, OIMA_WORKERS_FAIL_FAST,
+                                                      verify_object, w, cancellable, error);
+  if (workers == NULL)
+    return FALSE;
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, w->objects);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    oima_workers_push (workers, v);
+  return oima_workers_wait_all (workers, NULL, NULL, error);
+}
+
+static void
+report (Verify *w, OimaCommitVerifyStats *stats)
+{
+  for (guint i = 0; i < w->paths->len; i++)
     {
-      if (!verify_object (w, checksum, &v, error))
+      PathEntry *e = &g_array_index (w->paths, PathEntry, i);
+      ObjectVerdict *v = e->object;
+      if (!v->regular)
+        continue; /* symlink */
+      oima_verdict_counts_add (stats, v->status);
+      if (w->options->func)
         {
-          g_prefix_error (error, "%s: ", path);
-          return FALSE;
+          OimaFileVerdict verdict
+              = { e->path, v->checksum, v->status, v->detail, v->algo, v->digest, v->digest_len };
+          w->options->func (&verdict, w->options->user_data);
         }
-      g_hash_table_insert (w->verdicts, g_strdup (checksum), v);
     }
-  if (v == NULL)
-    return TRUE; /* symlink */
-  w->stats.n_files++;
-  w->stats.n_status[v->status]++;
-  if (w->func)
-    {
-      OimaFileVerdict verdict = { path, checksum, v->status, v->detail };
-      w->func (&verdict, w->user_data);
-    }
-  return TRUE;
 }
 
 gboolean
-oima_commit_verify (OstreeRepo *repo, const char *rev, OimaTrust *trust,
-                    const OimaPathFilter *filter, OimaFileVerdictFunc func, gpointer user_data,
+oima_commit_verify (OstreeRepo *repo, const char *rev, const OimaCommitVerifyOptions *options,
                     OimaCommitVerifyStats *out_stats, GCancellable *cancellable, GError **error)
 {
+  g_return_val_if_fail (options != NULL && options->trust != NULL, FALSE);
   g_autofree char *root_tree = NULL;
   if (!oima_resolve_commit (repo, rev, NULL, NULL, &root_tree, error))
     return FALSE;
-  VerifyWalk w = { repo, trust, filter, func, user_data, NULL, { 0 }, cancellable };
-  w.verdicts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify)cached_verdict_free);
-  gboolean ok = oima_tree_walk (repo, root_tree, verify_file, &w, cancellable, error);
-  g_hash_table_unref (w.verdicts);
+  Verify w = { repo, options, NULL, NULL };
+  w.objects
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)object_verdict_free);
+  w.paths = g_array_new (FALSE, FALSE, sizeof (PathEntry));
+  g_array_set_clear_func (w.paths, path_entry_clear);
+  OimaCommitVerifyStats stats = { 0 };
+  gboolean ok = oima_tree_walk (repo, root_tree, collect_path, &w, cancellable, error)
+                && verify_objects (&w, cancellable, error);
+  if (ok)
+    report (&w, &stats);
+  g_hash_table_unref (w.objects);
+  g_array_unref (w.paths);
   if (ok && out_stats)
-    *out_stats = w.stats;
+    *out_stats = stats;
   return ok;
 }

@@ -3,7 +3,8 @@
 #include "oima-digest-signer.h"
 #include "oima-util.h"
 
-struct _OimaDigestSigner {
+struct _OimaDigestSigner
+{
   OimaSigningKey *key;
   OimaHashAlgo algo;
   GMutex lock;
@@ -17,8 +18,8 @@ oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo)
   self->key = oima_signing_key_ref (key);
   self->algo = algo;
   g_mutex_init (&self->lock);
-  self->signatures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify)g_bytes_unref);
+  self->signatures
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
   return self;
 }
 
@@ -32,8 +33,7 @@ oima_digest_signer_free (OimaDigestSigner *signer)
 }
 
 GBytes *
-oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len,
-                         GError **error)
+oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len, GError **error)
 {
   g_autofree char *hex = oima_hex_encode (digest, len);
   g_mutex_lock (&signer->lock);

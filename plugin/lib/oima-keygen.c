@@ -23,8 +23,10 @@ generate_pkey (const OimaKeygenOptions *opts, GError **error)
       {
         guint bits = opts->rsa_bits ? opts->rsa_bits : 3072;
         if (bits != 2048 && bits != 3072 && bits != 4096)
-          return oima_null_throw (error, "RSA key size %u: the kernel verifies 2048, 3072 or "
-                                         "4096 bits", bits);
+          return oima_null_throw (error,
+                                  "RSA key size %u: the kernel verifies 2048, 3072 or "
+                                  "4096 bits",
+                                  bits);
         pkey = EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)bits);
         break;
       }
@@ -85,9 +87,8 @@ make_cert (EVP_PKEY *pkey, const OimaKeygenOptions *opts, GError **error)
       || !add_ext (cert, &ctx, NID_authority_key_identifier, "keyid:always", error))
     return NULL;
 
-  if (X509_sign (cert, pkey, EVP_PKEY_is_a (pkey, "RSA") || EVP_PKEY_is_a (pkey, "EC")
-                                 ? EVP_sha256 ()
-                                 : NULL)
+  if (X509_sign (cert, pkey,
+                 EVP_PKEY_is_a (pkey, "RSA") || EVP_PKEY_is_a (pkey, "EC") ? EVP_sha256 () : NULL)
       <= 0)
     return oima_null_throw_openssl (error, "Self-signing certificate");
   return g_steal_pointer (&cert);
@@ -137,8 +138,7 @@ bio_contents (BIO *bio)
 }
 
 gboolean
-oima_keygen (const char *dir, const OimaKeygenOptions *options, guint32 *out_keyid,
-             GError **error)
+oima_keygen (const char *dir, const OimaKeygenOptions *options, guint32 *out_keyid, GError **error)
 {
   g_autofree char *key_path = g_build_filename (dir, "ima-key.pem", NULL);
   if (g_mkdir_with_parents (dir, 0755) < 0)

@@ -10,13 +10,15 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   OIMA_KEY_TYPE_RSA,
   OIMA_KEY_TYPE_EC_P256,
   OIMA_KEY_TYPE_EC_P384,
 } OimaKeyType;
 
-typedef struct {
+typedef struct
+{
   OimaKeyType type;
   guint rsa_bits;      /* 0 = 3072 */
   guint days;          /* 0 = 3650 */

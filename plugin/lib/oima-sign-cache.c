@@ -12,7 +12,8 @@
 #define CACHE_DIR "extensions/ostree-ima/sign-cache"
 #define CACHE_MAGIC "ostree-ima sign-cache v1"
 
-struct _OimaSignCache {
+struct _OimaSignCache
+{
   OstreeRepo *repo;
   char *name; /* file name under CACHE_DIR */
   GMutex lock;
@@ -55,7 +56,8 @@ oima_sign_cache_load (OstreeRepo *repo, OimaSigningKey *key, OimaHashAlgo algo)
         continue;
       (*l)[64] = '\0';
       const char *src = *l, *dst = *l + 65;
-      if (!ostree_validate_checksum_string (src, NULL) || !ostree_validate_checksum_string (dst, NULL))
+      if (!ostree_validate_checksum_string (src, NULL)
+          || !ostree_validate_checksum_string (dst, NULL))
         continue;
       g_hash_table_replace (self->entries, g_strdup (src), g_strdup (dst));
     }
@@ -91,8 +93,7 @@ oima_sign_cache_lookup (OimaSignCache *cache, const char *src_checksum)
 }
 
 void
-oima_sign_cache_insert (OimaSignCache *cache, const char *src_checksum,
-                        const char *signed_checksum)
+oima_sign_cache_insert (OimaSignCache *cache, const char *src_checksum, const char *signed_checksum)
 {
   g_mutex_lock (&cache->lock);
   const char *old = g_hash_table_lookup (cache->entries, src_checksum);
@@ -128,8 +129,8 @@ oima_sign_cache_save (OimaSignCache *cache, GCancellable *cancellable, GError **
       return FALSE;
     }
   /* g_file_replace_contents writes a temp file and renames it. */
-  if (!g_file_replace_contents (file, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
-                                NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, cancellable, error))
+  if (!g_file_replace_contents (file, g_bytes_get_data (data, NULL), g_bytes_get_size (data), NULL,
+                                FALSE, G_FILE_CREATE_PRIVATE, NULL, cancellable, error))
     return FALSE;
   cache->dirty = FALSE;
   return TRUE;

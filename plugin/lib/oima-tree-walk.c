@@ -6,7 +6,29 @@
 char *
 oima_tree_child_path (const char *dir, const char *name)
 {
-  return g_str_equal (dir, "/") ? g_strconcat ("/", name, NULL) : g_strconcat (dir, "/", name, NULL);
+  return g_str_equal (dir, "/") ? g_strconcat ("/", name, NULL)
+                                : g_strconcat (dir, "/", name, NULL);
+}
+
+void
+oima_dirtree_entry_get (GVariant *list, gsize i, const char *dir, OimaDirtreeEntry *out)
+{
+  *out = (OimaDirtreeEntry){ 0 };
+  if (g_variant_is_of_type (list, G_VARIANT_TYPE ("a(say)")))
+    g_variant_get_child (list, i, "(&s@ay)", &out->name, &out->checksum_v);
+  else
+    g_variant_get_child (list, i, "(&s@ay@ay)", &out->name, &out->checksum_v, &out->meta_v);
+  out->path = oima_tree_child_path (dir, out->name);
+  out->checksum = ostree_checksum_from_bytes_v (out->checksum_v);
+}
+
+void
+oima_dirtree_entry_clear (OimaDirtreeEntry *entry)
+{
+  g_clear_pointer (&entry->path, g_free);
+  g_clear_pointer (&entry->checksum, g_free);
+  g_clear_pointer (&entry->checksum_v, g_variant_unref);
+  g_clear_pointer (&entry->meta_v, g_variant_unref);
 }
 
 GHashTable *
@@ -16,8 +38,7 @@ oima_dirtree_cache_new (void)
 }
 
 GVariant *
-oima_dirtree_cache_load (OstreeRepo *repo, GHashTable *cache, const char *checksum,
-                         GError **error)
+oima_dirtree_cache_load (OstreeRepo *repo, GHashTable *cache, const char *checksum, GError **error)
 {
   GVariant *v = g_hash_table_lookup (cache, checksum);
   if (v)
@@ -30,8 +51,7 @@ oima_dirtree_cache_load (OstreeRepo *repo, GHashTable *cache, const char *checks
 
 static gboolean
 walk_dir (OstreeRepo *repo, const char *dirtree_checksum, const char *path, GHashTable *cache,
-          OimaTreeWalkFileFunc func, gpointer user_data, GCancellable *cancellable,
-          GError **error)
+          OimaTreeWalkFileFunc func, gpointer user_data, GCancellable *cancellable, GError **error)
 {
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -52,24 +72,17 @@ walk_dir (OstreeRepo *repo, const char *dirtree_checksum, const char *path, GHas
   gsize n = g_variant_n_children (files);
   for (gsize i = 0; i < n; i++)
     {
-      const char *name;
-      g_autoptr (GVariant) csum_v = NULL;
-      g_variant_get_child (files, i, "(&s@ay)", &name, &csum_v);
-      g_autofree char *fpath = oima_tree_child_path (path, name);
-      g_autofree char *csum = ostree_checksum_from_bytes_v (csum_v);
-      if (!func (fpath, csum, user_data, error))
+      g_auto (OimaDirtreeEntry) e = { 0 };
+      oima_dirtree_entry_get (files, i, path, &e);
+      if (!func (e.path, e.checksum, user_data, error))
         return FALSE;
     }
   n = g_variant_n_children (dirs);
   for (gsize i = 0; i < n; i++)
     {
-      const char *name;
-      g_autoptr (GVariant) tree_v = NULL;
-      g_autoptr (GVariant) meta_v = NULL;
-      g_variant_get_child (dirs, i, "(&s@ay@ay)", &name, &tree_v, &meta_v);
-      g_autofree char *dpath = oima_tree_child_path (path, name);
-      g_autofree char *tree_csum = ostree_checksum_from_bytes_v (tree_v);
-      if (!walk_dir (repo, tree_csum, dpath, cache, func, user_data, cancellable, error))
+      g_auto (OimaDirtreeEntry) e = { 0 };
+      oima_dirtree_entry_get (dirs, i, path, &e);
+      if (!walk_dir (repo, e.checksum, e.path, cache, func, user_data, cancellable, error))
         return FALSE;
     }
   return TRUE;

@@ -14,15 +14,14 @@ G_BEGIN_DECLS
 typedef gboolean (*OimaTreeWalkFileFunc) (const char *path, const char *checksum,
                                           gpointer user_data, GError **error);
 
-gboolean oima_tree_walk (OstreeRepo *repo, const char *dirtree_checksum,
-                         OimaTreeWalkFileFunc func, gpointer user_data,
-                         GCancellable *cancellable, GError **error);
+gboolean oima_tree_walk (OstreeRepo *repo, const char *dirtree_checksum, OimaTreeWalkFileFunc func,
+                         gpointer user_data, GCancellable *cancellable, GError **error);
 
 /* The same walk, keeping every dirtree it loads in @cache (from
  * oima_dirtree_cache_new) for a later pass over the same tree. */
-gboolean oima_tree_walk_cached (OstreeRepo *repo, const char *dirtree_checksum,
-                                GHashTable *cache, OimaTreeWalkFileFunc func,
-                                gpointer user_data, GCancellable *cancellable, GError **error);
+gboolean oima_tree_walk_cached (OstreeRepo *repo, const char *dirtree_checksum, GHashTable *cache,
+                                OimaTreeWalkFileFunc func, gpointer user_data,
+                                GCancellable *cancellable, GError **error);
 
 /* checksum -> dirtree GVariant */
 GHashTable *oima_dirtree_cache_new (void);
@@ -33,8 +32,23 @@ GVariant *oima_dirtree_cache_load (OstreeRepo *repo, GHashTable *cache, const ch
 
 /* Resolve @rev to a complete commit; @out_root_tree gets its root dirtree. */
 gboolean oima_resolve_commit (OstreeRepo *repo, const char *rev, char **out_commit,
-                              GVariant **out_commit_variant, char **out_root_tree,
-                              GError **error);
+                              GVariant **out_commit_variant, char **out_root_tree, GError **error);
+
+/* Entry @i of a dirtree's file list (a(say)) or directory list (a(sayay))
+ * under the directory @dir: its name, absolute path and (tree) checksum;
+ * @meta_v is the dirmeta of a directory entry, NULL for a file. */
+typedef struct
+{
+  const char *name;
+  char *path;
+  char *checksum;
+  GVariant *checksum_v;
+  GVariant *meta_v;
+} OimaDirtreeEntry;
+
+void oima_dirtree_entry_get (GVariant *list, gsize i, const char *dir, OimaDirtreeEntry *out);
+void oima_dirtree_entry_clear (OimaDirtreeEntry *entry);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (OimaDirtreeEntry, oima_dirtree_entry_clear)
 
 /* "/" + @name, or @dir + "/" + @name. */
 char *oima_tree_child_path (const char *dir, const char *name);

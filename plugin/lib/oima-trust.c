@@ -12,14 +12,16 @@
 /* The kernel finds a key by "id:%08x" against the tail of either of its
  * x509 ids: the subjectKeyIdentifier, or serial || issuer (so the last 4
  * bytes of the issuer's DER name). */
-typedef struct {
+typedef struct
+{
   guint32 keyids[2];
   guint n_keyids;
   EVP_PKEY *pkey;
   char *source;
 } TrustedKey;
 
-struct _OimaTrust {
+struct _OimaTrust
+{
   gint refcount;
   GArray *keys; /* TrustedKey; only appended to before the trust is shared */
 };
@@ -30,27 +32,6 @@ trusted_key_clear (gpointer p)
   TrustedKey *k = p;
   EVP_PKEY_free (k->pkey);
   g_free (k->source);
-}
-
-const char *
-oima_verify_status_name (OimaVerifyStatus status)
-{
-  switch (status)
-    {
-    case OIMA_VERIFY_VALID:
-      return "valid";
-    case OIMA_VERIFY_UNSIGNED:
-      return "unsigned";
-    case OIMA_VERIFY_BAD_SIGNATURE:
-      return "bad-signature";
-    case OIMA_VERIFY_UNKNOWN_KEY:
-      return "unknown-key";
-    case OIMA_VERIFY_DIGEST_ONLY:
-      return "digest-only";
-    case OIMA_VERIFY_DIGEST_MISMATCH:
-      return "digest-mismatch";
-    }
-  return "unknown";
 }
 
 OimaTrust *
@@ -93,8 +74,7 @@ cert_keyids (X509 *cert, TrustedKey *k, GError **error)
       return oima_throw_openssl (error, "Certificate %s: cannot encode its issuer", k->source);
     }
   const unsigned char *p = der + len - 4;
-  k->keyids[k->n_keyids++]
-      = ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+  k->keyids[k->n_keyids++] = oima_read_be32 (p);
   OPENSSL_free (der);
   return TRUE;
 }
@@ -133,12 +113,6 @@ add_cert_file (OimaTrust *trust, const char *path, GError **error)
   return TRUE;
 }
 
-static gint
-cmp_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *)a, *(const char *const *)b);
-}
-
 gboolean
 oima_trust_add_path (OimaTrust *trust, const char *path, GError **error)
 {
@@ -156,7 +130,7 @@ oima_trust_add_path (OimaTrust *trust, const char *path, GError **error)
       if (g_file_test (child, G_FILE_TEST_IS_REGULAR))
         g_ptr_array_add (names, g_steal_pointer (&child));
     }
-  g_ptr_array_sort (names, cmp_strings);
+  g_ptr_array_sort (names, oima_strcmp_p);
   if (names->len == 0)
     return oima_throw (error, "Certificate directory %s holds no files", path);
   for (guint i = 0; i < names->len; i++)
@@ -187,8 +161,7 @@ verify_with_key (EVP_PKEY *pkey, OimaHashAlgo algo, const guint8 *digest, gsize 
 }
 
 static void
-set_result (OimaVerifyStatus *out_status, char **out_detail, OimaVerifyStatus status,
-            char *detail)
+set_result (OimaVerifyStatus *out_status, char **out_detail, OimaVerifyStatus status, char *detail)
 {
   *out_status = status;
   if (out_detail)
@@ -199,8 +172,8 @@ set_result (OimaVerifyStatus *out_status, char **out_detail, OimaVerifyStatus st
 
 gboolean
 oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAlgo digest_algo,
-                              const guint8 *digest, gsize digest_len,
-                              OimaVerifyStatus *out_status, char **out_detail, GError **error)
+                              const guint8 *digest, gsize digest_len, OimaVerifyStatus *out_status,
+                              char **out_detail, GError **error)
 {
   if (out_detail)
     *out_detail = NULL;
@@ -231,15 +204,16 @@ oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAlgo digest
         set_result (out_status, out_detail, OIMA_VERIFY_DIGEST_ONLY,
                     g_strdup_printf ("%s hash, no signature", oima_hash_algo_name (v.algo)));
       else
-        set_result (out_status, out_detail, OIMA_VERIFY_DIGEST_MISMATCH,
-                    g_strdup_printf ("%s hash does not match the content",
-                                     oima_hash_algo_name (v.algo)));
+        set_result (
+            out_status, out_detail, OIMA_VERIFY_DIGEST_MISMATCH,
+            g_strdup_printf ("%s hash does not match the content", oima_hash_algo_name (v.algo)));
       return TRUE;
     case OIMA_XATTR_TYPE_DIGSIG:
       break;
     default:
-      set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
-                  g_strdup_printf ("%s is not an IMA file signature", oima_xattr_type_name (v.type)));
+      set_result (
+          out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+          g_strdup_printf ("%s is not an IMA file signature", oima_xattr_type_name (v.type)));
       return TRUE;
     }
   if (v.version != 2)
@@ -249,33 +223,42 @@ oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAlgo digest
       return TRUE;
     }
 
+  oima_trust_verify_signature (trust, &v, digest, digest_len, out_status, out_detail);
+  return TRUE;
+}
+
+void
+oima_trust_verify_signature (OimaTrust *trust, const OimaXattrValue *v, const guint8 *digest,
+                             gsize digest_len, OimaVerifyStatus *out_status, char **out_detail)
+{
+  if (out_detail)
+    *out_detail = NULL;
   gboolean key_found = FALSE;
   for (guint i = 0; i < trust->keys->len; i++)
     {
       TrustedKey *k = &g_array_index (trust->keys, TrustedKey, i);
-      if (!trusted_key_has_id (k, v.keyid))
+      if (!trusted_key_has_id (k, v->keyid))
         continue;
       key_found = TRUE;
-      if (verify_with_key (k->pkey, v.algo, digest, digest_len, v.sig, v.sig_len))
+      if (verify_with_key (k->pkey, v->algo, digest, digest_len, v->sig, v->sig_len))
         {
           set_result (out_status, out_detail, OIMA_VERIFY_VALID, NULL);
-          return TRUE;
+          return;
         }
     }
   if (!key_found)
     set_result (out_status, out_detail, OIMA_VERIFY_UNKNOWN_KEY,
-                g_strdup_printf ("no trusted certificate has key id %08x", v.keyid));
+                g_strdup_printf ("no trusted certificate has key id %08x", v->keyid));
   else
     set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
                 g_strdup_printf ("%s signature by key %08x does not match the content",
-                                 oima_hash_algo_name (v.algo), v.keyid));
-  return TRUE;
+                                 oima_hash_algo_name (v->algo), v->keyid));
 }
 
 gboolean
 oima_trust_verify_ima (OimaTrust *trust, GBytes *ima, GInputStream *content,
-                       OimaVerifyStatus *out_status, char **out_detail,
-                       GCancellable *cancellable, GError **error)
+                       OimaVerifyStatus *out_status, char **out_detail, GCancellable *cancellable,
+                       GError **error)
 {
   OimaHashAlgo algo = OIMA_HASH_SHA256;
   if (ima != NULL)
@@ -297,6 +280,6 @@ oima_trust_verify_ima (OimaTrust *trust, GBytes *ima, GInputStream *content,
   gsize digest_len = 0;
   if (ima != NULL && !oima_hash_stream (algo, content, digest, &digest_len, cancellable, error))
     return FALSE;
-  return oima_trust_verify_ima_digest (trust, ima, algo, digest, digest_len, out_status,
-                                       out_detail, error);
+  return oima_trust_verify_ima_digest (trust, ima, algo, digest, digest_len, out_status, out_detail,
+                                       error);
 }

@@ -2,28 +2,26 @@
  *
  * A set of trusted certificates, as a device's _ima keyring would hold them,
  * and verification of security.ima values against file content.
+ *
+ *   g_autoptr(OimaTrust) trust = oima_trust_new ();
+ *   oima_trust_add_path (trust, "/etc/keys/ima", &error);
+ *   oima_trust_verify_ima_digest (trust, ima, OIMA_HASH_SHA256, digest, len,
+ *                                 &status, &detail, &error);
+ *
+ * Once shared between threads a trust is read-only: add every certificate
+ * first.
  */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "oima-hash.h"
+#include "oima-verdict.h"
 #include "oima-xattr-codec.h"
 
 G_BEGIN_DECLS
 
 typedef struct _OimaTrust OimaTrust;
-
-typedef enum {
-  OIMA_VERIFY_VALID,         /* signature v2 by a trusted key over the content */
-  OIMA_VERIFY_UNSIGNED,      /* no security.ima */
-  OIMA_VERIFY_BAD_SIGNATURE, /* signature does not match content, or malformed */
-  OIMA_VERIFY_UNKNOWN_KEY,   /* signed with a key id that no trusted cert has */
-  OIMA_VERIFY_DIGEST_ONLY,   /* a hash (0x01/0x04) that matches the content */
-  OIMA_VERIFY_DIGEST_MISMATCH, /* a hash that does not match the content */
-} OimaVerifyStatus;
-
-const char *oima_verify_status_name (OimaVerifyStatus status);
 
 OimaTrust *oima_trust_new (void);
 OimaTrust *oima_trust_ref (OimaTrust *trust);
@@ -48,5 +46,13 @@ gboolean oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAl
                                        const guint8 *digest, gsize digest_len,
                                        OimaVerifyStatus *out_status, char **out_detail,
                                        GError **error);
+
+/* Check a decoded signature v2 value (security.ima type 0x03 or a portable
+ * security.evm, type 0x05) over @digest, computed with the value's own
+ * algorithm: VALID, UNKNOWN_KEY (no trusted key has its key id) or
+ * BAD_SIGNATURE. */
+void oima_trust_verify_signature (OimaTrust *trust, const OimaXattrValue *value,
+                                  const guint8 *digest, gsize digest_len,
+                                  OimaVerifyStatus *out_status, char **out_detail);
 
 G_END_DECLS

@@ -50,8 +50,8 @@ decode_sig_v1 (const guint8 *data, gsize len, OimaXattrValue *out, GError **erro
   gsize expected = 1 + SIG_V1_HEADER_SIZE + 2 + mpi_len;
   if (mpi_len == 0 || len != expected)
     return oima_throw (error,
-                       "Signature v1 size mismatch: MPI of %" G_GSIZE_FORMAT " bits needs %" G_GSIZE_FORMAT
-                       " bytes, value has %" G_GSIZE_FORMAT,
+                       "Signature v1 size mismatch: MPI of %" G_GSIZE_FORMAT
+                       " bits needs %" G_GSIZE_FORMAT " bytes, value has %" G_GSIZE_FORMAT,
                        bits, expected, len);
   out->version = 1;
   /* evmctl writes PKEY_HASH_*, which follows the kernel's hash_algo ids. */
@@ -87,8 +87,7 @@ decode_sig_v2 (const guint8 *data, gsize len, OimaXattrValue *out, GError **erro
                        sig_size, actual);
   out->version = data[1];
   out->has_keyid = TRUE;
-  out->keyid = ((guint32)data[3] << 24) | ((guint32)data[4] << 16) | ((guint32)data[5] << 8)
-               | (guint32)data[6];
+  out->keyid = oima_read_be32 (data + 3);
   out->sig = data + OIMA_SIG_V2_HEADER_SIZE;
   out->sig_len = sig_size;
   return TRUE;
@@ -103,10 +102,9 @@ decode_digest (const guint8 *data, gsize len, gsize offset, OimaXattrValue *out,
     return oima_throw (error, "Hash algorithm %s is not available",
                        oima_hash_algo_name (out->algo));
   if (digest_len != expected)
-    return oima_throw (error,
-                       "Digest length %" G_GSIZE_FORMAT " does not match %s (%" G_GSIZE_FORMAT
-                       " bytes)",
-                       digest_len, oima_hash_algo_name (out->algo), expected);
+    return oima_throw (
+        error, "Digest length %" G_GSIZE_FORMAT " does not match %s (%" G_GSIZE_FORMAT " bytes)",
+        digest_len, oima_hash_algo_name (out->algo), expected);
   out->digest = data + offset;
   out->digest_len = digest_len;
   return TRUE;
@@ -128,9 +126,8 @@ oima_xattr_decode (const guint8 *data, gsize len, OimaXattrValue *out, GError **
       else if (len == 1 + 20)
         out->algo = OIMA_HASH_SHA1;
       else
-        return oima_throw (error,
-                           "Digest value of %" G_GSIZE_FORMAT " bytes is neither md5 nor sha1",
-                           len - 1);
+        return oima_throw (
+            error, "Digest value of %" G_GSIZE_FORMAT " bytes is neither md5 nor sha1", len - 1);
       return decode_digest (data, len, 1, out, error);
     case OIMA_XATTR_TYPE_EVM_HMAC:
       out->algo = OIMA_HASH_SHA1;
@@ -165,8 +162,8 @@ oima_xattr_decode (const guint8 *data, gsize len, OimaXattrValue *out, GError **
 }
 
 GBytes *
-oima_xattr_encode_sig_v2 (OimaXattrType type, OimaHashAlgo algo, guint32 keyid,
-                          const guint8 *sig, gsize sig_len, GError **error)
+oima_xattr_encode_sig_v2 (OimaXattrType type, OimaHashAlgo algo, guint32 keyid, const guint8 *sig,
+                          gsize sig_len, GError **error)
 {
   if (type != OIMA_XATTR_TYPE_DIGSIG && type != OIMA_XATTR_TYPE_EVM_PORTABLE_DIGSIG)
     return oima_null_throw (error, "Type 0x%02x is not a signature v2 type", type);
@@ -189,8 +186,7 @@ oima_xattr_encode_sig_v2 (OimaXattrType type, OimaHashAlgo algo, guint32 keyid,
 }
 
 GBytes *
-oima_xattr_encode_digest (OimaHashAlgo algo, const guint8 *digest, gsize digest_len,
-                          GError **error)
+oima_xattr_encode_digest (OimaHashAlgo algo, const guint8 *digest, gsize digest_len, GError **error)
 {
   gsize expected = oima_hash_algo_digest_size (algo);
   if (expected == 0 || digest_len != expected)
@@ -218,16 +214,15 @@ oima_xattr_value_describe (const OimaXattrValue *value)
     case OIMA_XATTR_TYPE_EVM_HMAC:
       {
         g_autofree char *hex = oima_hex_encode (value->digest, value->digest_len);
-        return g_strdup_printf ("type=0x%02x (%s) algo=%s digest=%s", value->type, type, algo,
-                                hex);
+        return g_strdup_printf ("type=0x%02x (%s) algo=%s digest=%s", value->type, type, algo, hex);
       }
     default:
       if (value->version == 1)
         return g_strdup_printf ("type=0x%02x (%s) version=1 algo=%s keyid=%016" G_GINT64_MODIFIER
                                 "x sig-len=%" G_GSIZE_FORMAT,
                                 value->type, type, algo, value->keyid_v1, value->sig_len);
-      return g_strdup_printf ("type=0x%02x (%s) version=%u algo=%s keyid=%08x sig-len=%" G_GSIZE_FORMAT,
-                              value->type, type, value->version, algo, value->keyid,
-                              value->sig_len);
+      return g_strdup_printf (
+          "type=0x%02x (%s) version=%u algo=%s keyid=%08x sig-len=%" G_GSIZE_FORMAT, value->type,
+          type, value->version, algo, value->keyid, value->sig_len);
     }
 }

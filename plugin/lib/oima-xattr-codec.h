@@ -14,7 +14,8 @@ G_BEGIN_DECLS
 #define OIMA_XATTR_IMA "security.ima"
 #define OIMA_XATTR_EVM "security.evm"
 
-typedef enum {
+typedef enum
+{
   OIMA_XATTR_TYPE_IMA_DIGEST = 0x01,          /* 01 || md5/sha1 digest */
   OIMA_XATTR_TYPE_EVM_HMAC = 0x02,            /* 02 || hmac-sha1 */
   OIMA_XATTR_TYPE_DIGSIG = 0x03,              /* IMA or EVM signature */
@@ -28,13 +29,14 @@ typedef enum {
 
 /* A decoded value.  Pointers point into the buffer that was decoded; the
  * struct is valid as long as that buffer is. */
-typedef struct {
+typedef struct
+{
   OimaXattrType type;
   guint version;      /* signatures: 1 or 2 (3 for fs-verity); 0 otherwise */
   OimaHashAlgo algo;  /* digest/signature hash algorithm */
   gboolean has_keyid; /* signatures v2: 4-byte key id */
   guint32 keyid;
-  guint64 keyid_v1; /* signature v1: 8-byte key id */
+  guint64 keyid_v1;     /* signature v1: 8-byte key id */
   const guint8 *digest; /* digest types and HMAC */
   gsize digest_len;
   const guint8 *sig; /* signature types: raw signature bytes */

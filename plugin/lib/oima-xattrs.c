@@ -4,7 +4,8 @@
 
 #include "oima-xattrs.h"
 
-typedef struct {
+typedef struct
+{
   char *name;
   GBytes *value;
 } Xattr;
@@ -24,8 +25,21 @@ entry_name (GVariant *name_v)
 {
   gsize len = 0;
   const char *data = g_variant_get_fixed_array (name_v, &len, 1);
+  if (len == 0)
+    return g_strdup (""); /* an empty name: never a match, dropped on canonicalizing */
   const char *nul = memchr (data, '\0', len);
   return g_strndup (data, nul ? (gsize)(nul - data) : len);
+}
+
+/* Entry @i of @xattrs: its name as a C string and its value. */
+static void
+entry_at (GVariant *xattrs, gsize i, char **out_name, GBytes **out_value)
+{
+  g_autoptr (GVariant) name_v = NULL;
+  g_autoptr (GVariant) value_v = NULL;
+  g_variant_get_child (xattrs, i, "(@ay@ay)", &name_v, &value_v);
+  *out_name = entry_name (name_v);
+  *out_value = g_variant_get_data_as_bytes (value_v);
 }
 
 static GArray *
@@ -33,21 +47,15 @@ xattrs_to_array (GVariant *xattrs)
 {
   GArray *arr = g_array_new (FALSE, TRUE, sizeof (Xattr));
   g_array_set_clear_func (arr, xattr_clear);
-  if (xattrs == NULL)
-    return arr;
-  gsize n = g_variant_n_children (xattrs);
+  gsize n = xattrs ? g_variant_n_children (xattrs) : 0;
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr (GVariant) name_v = NULL;
-      g_autoptr (GVariant) value_v = NULL;
-      g_variant_get_child (xattrs, i, "(@ay@ay)", &name_v, &value_v);
-      Xattr x = { entry_name (name_v), g_variant_get_data_as_bytes (value_v) };
+      Xattr x;
+      entry_at (xattrs, i, &x.name, &x.value);
       if (x.name[0] == '\0')
-        {
-          xattr_clear (&x);
-          continue;
-        }
-      g_array_append_val (arr, x);
+        xattr_clear (&x);
+      else
+        g_array_append_val (arr, x);
     }
   return arr;
 }
@@ -67,8 +75,8 @@ array_to_canonical_variant (GArray *arr)
     {
       gboolean later_dup = FALSE;
       for (guint j = i + 1; j < arr->len && !later_dup; j++)
-        later_dup = strcmp (g_array_index (arr, Xattr, i).name,
-                            g_array_index (arr, Xattr, j).name) == 0;
+        later_dup
+            = strcmp (g_array_index (arr, Xattr, i).name, g_array_index (arr, Xattr, j).name) == 0;
       if (later_dup)
         g_array_remove_index (arr, i);
       else
@@ -89,17 +97,14 @@ array_to_canonical_variant (GArray *arr)
 GBytes *
 oima_xattrs_lookup (GVariant *xattrs, const char *name)
 {
-  if (xattrs == NULL)
-    return NULL;
-  gsize n = g_variant_n_children (xattrs);
+  gsize n = xattrs ? g_variant_n_children (xattrs) : 0;
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr (GVariant) name_v = NULL;
-      g_autoptr (GVariant) value_v = NULL;
-      g_variant_get_child (xattrs, i, "(@ay@ay)", &name_v, &value_v);
-      g_autofree char *entry = entry_name (name_v);
-      if (strcmp (entry, name) == 0)
-        return g_variant_get_data_as_bytes (value_v);
+      g_autofree char *entry = NULL;
+      g_autoptr (GBytes) value = NULL;
+      entry_at (xattrs, i, &entry, &value);
+      if (entry[0] != '\0' && strcmp (entry, name) == 0)
+        return g_steal_pointer (&value);
     }
   return NULL;
 }

@@ -13,11 +13,12 @@ make_xattrs (gboolean with_nul, const char *const *pairs)
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ayay)"));
   for (const char *const *p = pairs; *p; p += 2)
     {
-      GVariant *name = with_nul ? g_variant_new_bytestring (p[0])
-                                : g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, p[0],
-                                                             strlen (p[0]), 1);
-      g_variant_builder_add (&b, "(@ay@ay)", name,
-                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, p[1], strlen (p[1]), 1));
+      GVariant *name
+          = with_nul ? g_variant_new_bytestring (p[0])
+                     : g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, p[0], strlen (p[0]), 1);
+      g_variant_builder_add (
+          &b, "(@ay@ay)", name,
+          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, p[1], strlen (p[1]), 1));
     }
   return g_variant_ref_sink (g_variant_builder_end (&b));
 }
@@ -77,6 +78,26 @@ test_canonicalize_repairs (void)
   g_assert_true (oima_xattrs_is_canonical (NULL));
 }
 
+/* A zero-length name (stock fsck and checkout accept such a list) is
+ * neither a match nor a crash, and canonicalizing drops it. */
+static void
+test_empty_name (void)
+{
+  GVariantBuilder b;
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ayay)"));
+  g_variant_builder_add (&b, "(@ay@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "x", 1, 1));
+  g_variant_builder_add (&b, "(@ay@ay)", g_variant_new_bytestring ("user.a"),
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "1", 1, 1));
+  g_autoptr (GVariant) xattrs = g_variant_ref_sink (g_variant_builder_end (&b));
+  g_assert_null (oima_xattrs_lookup (xattrs, ""));
+  g_autoptr (GBytes) a = oima_xattrs_lookup (xattrs, "user.a");
+  g_assert_nonnull (a);
+  g_autoptr (GVariant) canonical = oima_xattrs_canonicalize (xattrs);
+  g_assert_cmpuint (g_variant_n_children (canonical), ==, 1);
+  g_assert_false (oima_xattrs_is_canonical (xattrs));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -84,5 +105,6 @@ main (int argc, char **argv)
   g_test_add_func ("/xattrs/set-sorts-and-terminates", test_set_sorts_and_terminates);
   g_test_add_func ("/xattrs/replace-and-remove", test_replace_and_remove);
   g_test_add_func ("/xattrs/canonicalize-repairs", test_canonicalize_repairs);
+  g_test_add_func ("/xattrs/empty-name", test_empty_name);
   return g_test_run ();
 }
