@@ -13,7 +13,6 @@
  *    into ostree's final xattrs, canonically sorted with NUL-terminated
  *    names.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,7 +23,11 @@
 #include <ostree.h>
 #include <ostree-plugin.h>
 
+#include "oima-commit-rewrite.h"
+#include "oima-disk.h"
+#include "oima-error.h"
 #include "oima-hash.h"
+#include "oima-key-spec.h"
 #include "oima-sign-queue.h"
 #include "oima-signing-key.h"
 #include "oima-tree-walk.h"
@@ -39,30 +42,30 @@ static char *opt_hash;
 static char *opt_pass_file;
 static int opt_jobs = -1;
 
-static const GOptionEntry commit_options[] = {
-  { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
-    "Sign every regular file with an IMA signature (security.ima)", NULL },
-  { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
-    "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
-  { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
-    "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
-  { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
-    "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
-  { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
-    "Read the passphrase of --ima-key from FILE", "FILE" },
-  { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
-    "Hash and sign on N threads (default: number of CPUs)", "N" },
-  { NULL }
-};
+static const GOptionEntry commit_options[]
+    = { { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
+          "Sign every regular file with an IMA signature (security.ima)", NULL },
+        { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
+          "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
+        { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
+          "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
+        { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
+          "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
+        { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
+          "Read the passphrase of --ima-key from FILE", "FILE" },
+        { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
+          "Hash and sign on N threads (default: number of CPUs)", "N" },
+        { NULL } };
 
-typedef struct {
+typedef struct
+{
   OimaSigningKey *key;
   OimaHashAlgo algo;
   OimaSignQueue *queue;
-  guint tree_serial;        /* ids of read-ahead work are "<serial>:<path>" */
-  GArray *tree_dfds;        /* dfds the queue reads relative to, closed at the end */
-  int current_dfd;          /* dup of the current dir= tree, or -1 */
-  GHashTable *by_object;    /* source checksum -> GBytes security.ima (ref= trees) */
+  guint tree_serial;          /* ids of read-ahead work are "<serial>:<path>" */
+  GArray *tree_dfds;          /* dfds the queue reads relative to, closed at the end */
+  int current_dfd;            /* dup of the current dir= tree, or -1 */
+  GHashTable *by_object;      /* source checksum -> GBytes security.ima (ref= trees) */
   GHashTable *objects_queued; /* source checksums pushed on the queue */
 } ImaCommit;
 
@@ -83,6 +86,26 @@ ima_commit_free (ImaCommit *self)
   g_free (self);
 }
 
+/* The core names problems; say which of our options solves them. */
+static void
+add_hint (GError *error, const char *flag)
+{
+  const char *hint = NULL;
+  if (g_error_matches (error, OIMA_ERROR, OIMA_ERROR_PASSPHRASE_NEEDED)
+      || g_error_matches (error, OIMA_ERROR, OIMA_ERROR_SECRET_IN_URI))
+    hint = "give it in a file with --ima-key-pass-file FILE or in the environment "
+           "variable " OIMA_KEY_PASS_ENV;
+  else if (g_error_matches (error, OIMA_ERROR, OIMA_ERROR_NO_KEY))
+    hint = "give --ima-key=KEY";
+  g_autofree char *msg = hint ? g_strdup_printf ("%s (%s)", error->message, hint) : NULL;
+  if (msg)
+    {
+      g_free (error->message);
+      error->message = g_steal_pointer (&msg);
+    }
+  g_prefix_error (&error, "%s: ", flag);
+}
+
 static gboolean
 ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable *cancellable,
                   GError **error)
@@ -91,9 +114,12 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
 
   if (!opt_sign)
     {
-      const char *stray = opt_key ? "--ima-key" : opt_cert ? "--ima-cert" : opt_hash ? "--ima-hash"
-                        : opt_pass_file ? "--ima-key-pass-file" : opt_jobs != -1 ? "--ima-jobs"
-                        : NULL;
+      const char *stray = opt_key          ? "--ima-key"
+                          : opt_cert       ? "--ima-cert"
+                          : opt_hash       ? "--ima-hash"
+                          : opt_pass_file  ? "--ima-key-pass-file"
+                          : opt_jobs != -1 ? "--ima-jobs"
+                                           : NULL;
       if (stray)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s requires --ima-sign",
@@ -115,10 +141,9 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                    "--ima-jobs must be between 1 and 1024, not %d", opt_jobs);
       return FALSE;
     }
-  if (ostree_repo_get_mode (commit->repo) == OSTREE_REPO_MODE_BARE_USER_ONLY)
+  if (!oima_repo_check_xattrs (commit->repo, error))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           "--ima-sign: a bare-user-only repository cannot store xattrs");
+      g_prefix_error (error, "--ima-sign: ");
       return FALSE;
     }
 
@@ -135,23 +160,17 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
       return FALSE;
     }
 
-  char *pass = NULL;
-  if (!oima_passphrase_load (opt_pass_file, &pass, error))
-    {
-      g_prefix_error (error, "--ima-key-pass-file: ");
-      return FALSE;
-    }
-  g_autoptr (OimaSigningKey) key = oima_signing_key_load (opt_key, pass, error);
-  if (pass)
-    oima_passphrase_free (pass);
+  OimaKeySpec spec
+      = { .key = opt_key, .pass_file = opt_pass_file, .pass_from_env = TRUE, .cert = opt_cert };
+  OimaKeySpecPart failed = OIMA_KEY_SPEC_KEY;
+  g_autoptr (OimaSigningKey) key = oima_key_spec_load (&spec, &failed, error);
   if (key == NULL)
     {
-      g_prefix_error (error, "--ima-key: ");
-      return FALSE;
-    }
-  if (opt_cert && !oima_signing_key_use_cert (key, opt_cert, error))
-    {
-      g_prefix_error (error, "--ima-cert: ");
+      static const char *const flags[] = { [OIMA_KEY_SPEC_KEY] = "--ima-key",
+                                           [OIMA_KEY_SPEC_PASS_FILE] = "--ima-key-pass-file",
+                                           [OIMA_KEY_SPEC_CERT] = "--ima-cert",
+                                           [OIMA_KEY_SPEC_KEYID] = "--ima-cert" };
+      add_hint (*error, flags[failed]);
       return FALSE;
     }
 
@@ -160,8 +179,8 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
   self->algo = algo;
   self->current_dfd = -1;
   self->tree_dfds = g_array_new (FALSE, FALSE, sizeof (int));
-  self->by_object = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           (GDestroyNotify)g_bytes_unref);
+  self->by_object
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
   self->objects_queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->queue = oima_sign_queue_new (self->key, algo, opt_jobs > 0 ? (guint)opt_jobs : 0, error);
   if (self->queue == NULL)
@@ -175,61 +194,23 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
   return TRUE;
 }
 
-/* Queue every regular file under @dfd/@relpath, in the order ostree
- * itself walks (readdir order, depth first) so the workers stay ahead. */
+/* Queue every regular file of a dir= tree, in the order ostree itself
+ * walks (readdir order, depth first) so the workers stay ahead. */
 static gboolean
-queue_dir (ImaCommit *self, int root_dfd, const char *relpath, const char *commit_path,
-           GError **error)
+queue_file (int dfd, const char *relpath, const char *path, const struct stat *st,
+            gpointer user_data, GError **error)
 {
-  int fd = openat (root_dfd, relpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
+  ImaCommit *self = user_data;
+  if (S_ISREG (st->st_mode))
     {
-      /* ostree reports unreadable trees itself, with its own message */
-      return TRUE;
+      g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, path);
+      oima_sign_queue_push_path (self->queue, id, dfd, relpath);
     }
-  DIR *d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return TRUE;
-    }
-
-  struct dirent *dent;
-  while ((dent = readdir (d)) != NULL)
-    {
-      if (strcmp (dent->d_name, ".") == 0 || strcmp (dent->d_name, "..") == 0)
-        continue;
-      g_autofree char *child_rel = strcmp (relpath, ".") == 0
-                                     ? g_strdup (dent->d_name)
-                                     : g_strconcat (relpath, "/", dent->d_name, NULL);
-      g_autofree char *child_path = oima_tree_child_path (commit_path, dent->d_name);
-      unsigned char type = dent->d_type;
-      if (type == DT_UNKNOWN)
-        {
-          struct stat st;
-          if (fstatat (dirfd (d), dent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;
-          type = S_ISDIR (st.st_mode) ? DT_DIR : S_ISREG (st.st_mode) ? DT_REG : DT_LNK;
-        }
-      if (type == DT_DIR)
-        {
-          if (!queue_dir (self, root_dfd, child_rel, child_path, error))
-            {
-              closedir (d);
-              return FALSE;
-            }
-        }
-      else if (type == DT_REG)
-        {
-          g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, child_path);
-          oima_sign_queue_push_path (self->queue, id, root_dfd, child_rel);
-        }
-    }
-  closedir (d);
   return TRUE;
 }
 
-typedef struct {
+typedef struct
+{
   ImaCommit *self;
   OstreeRepo *repo;
 } QueueObjectsData;
@@ -277,7 +258,10 @@ ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
           }
         g_array_append_val (self->tree_dfds, dfd);
         self->current_dfd = dfd;
-        return queue_dir (self, dfd, ".", "/", error);
+        /* Best effort: ostree reports unreadable trees itself, with its own
+         * message; files the read-ahead missed are signed when they come. */
+        (void)oima_disk_walk (dfd, ".", "/", queue_file, self, cancellable, NULL);
+        return TRUE;
       }
     case OSTREE_PLUGIN_TREE_REF:
       {

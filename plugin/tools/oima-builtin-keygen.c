@@ -16,8 +16,7 @@ static char *opt_subject;
 static GOptionEntry options[] = {
   { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "Output directory (required)", "DIR" },
   { "ec", 0, 0, G_OPTION_ARG_NONE, &opt_ec, "ECDSA key instead of RSA", NULL },
-  { "curve", 0, 0, G_OPTION_ARG_STRING, &opt_curve, "EC curve: P-256 (default) or P-384",
-    "CURVE" },
+  { "curve", 0, 0, G_OPTION_ARG_STRING, &opt_curve, "EC curve: P-256 (default) or P-384", "CURVE" },
   { "bits", 0, 0, G_OPTION_ARG_INT, &opt_bits, "RSA key size (default: 3072)", "N" },
   { "days", 0, 0, G_OPTION_ARG_INT, &opt_days, "Certificate validity (default: 3650)", "N" },
   { "subject", 0, 0, G_OPTION_ARG_STRING, &opt_subject, "Certificate common name", "CN" },
@@ -27,12 +26,10 @@ static GOptionEntry options[] = {
 gboolean
 oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new ("");
-  g_option_context_set_summary (context,
-                                "Write DIR/ima-key.pem (mode 0600), DIR/ima-cert.pem and "
-                                "DIR/ima-cert.der.");
-  g_option_context_add_main_entries (context, options, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, error))
+  if (!oima_cli_parse (&argc, &argv, options, "",
+                       "Write DIR/ima-key.pem (mode 0600), DIR/ima-cert.pem and "
+                       "DIR/ima-cert.der.",
+                       error))
     return FALSE;
   if (argc != 1)
     return oima_cli_throw_usage (error, "unexpected argument '%s'", argv[1]);

@@ -27,10 +27,9 @@ static GOptionEntry options[] = {
     "Certificate of the key: key id from its subjectKeyIdentifier", "CERT" },
   { "keyid", 0, 0, G_OPTION_ARG_STRING, &opt_keyid, "Key id to write (8 hex digits)", "HEX" },
   { "hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash, "Hash algorithm (default: sha256)", "ALG" },
-  { "overwrite", 0, 0, G_OPTION_ARG_NONE, &opt_overwrite,
-    "Replace an existing security.ima", NULL },
-  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "Worker threads, 1-256 (default: all CPUs)",
-    "N" },
+  { "overwrite", 0, 0, G_OPTION_ARG_NONE, &opt_overwrite, "Replace an existing security.ima",
+    NULL },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "Worker threads, 1-256 (default: all CPUs)", "N" },
   { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
@@ -43,12 +42,10 @@ static GOptionEntry options[] = {
 gboolean
 oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new ("SRC_REV TARGET_REF");
-  g_option_context_set_summary (context,
-                                "Write a new commit of SRC_REV where every selected regular file "
-                                "carries an IMA signature,\nand point TARGET_REF at it.");
-  g_option_context_add_main_entries (context, options, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, error))
+  if (!oima_cli_parse (&argc, &argv, options, "SRC_REV TARGET_REF",
+                       "Write a new commit of SRC_REV where every selected regular file "
+                       "carries an IMA signature,\nand point TARGET_REF at it.",
+                       error))
     return FALSE;
   if (argc != 3)
     return oima_cli_throw_usage (error, "expected SRC_REV and TARGET_REF");
@@ -60,16 +57,17 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
   OimaHashAlgo algo = OIMA_HASH_SHA256;
   if (opt_hash && !oima_hash_algo_from_name (opt_hash, &algo, error))
     return FALSE;
-  g_autoptr (OimaPathFilter) filter
-      = oima_path_filter_new ((const char *const *)opt_include,
-                              (const char *const *)opt_exclude, error);
+  g_autoptr (OimaPathFilter) filter = oima_path_filter_new (
+      (const char *const *)opt_include, (const char *const *)opt_exclude, error);
   if (filter == NULL)
     return FALSE;
   g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
   if (repo == NULL)
     return FALSE;
-  g_autoptr (OimaSigningKey) key
-      = oima_cli_load_key (opt_key, opt_key_pass_file, opt_cert, opt_keyid, error);
+  OimaKeySpec spec = {
+    .key = opt_key, .pass_file = opt_key_pass_file, .cert = opt_cert, .keyid_hex = opt_keyid
+  };
+  g_autoptr (OimaSigningKey) key = oima_cli_load_key (&spec, error);
   if (key == NULL)
     return FALSE;
 

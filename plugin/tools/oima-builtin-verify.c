@@ -35,46 +35,39 @@ print_failure (const OimaFileVerdict *v, gpointer user_data)
 gboolean
 oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new ("REV");
-  g_option_context_set_summary (context, "Check that every regular file of REV carries a valid "
-                                         "IMA signature by a trusted key.");
-  g_option_context_add_main_entries (context, options, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, error))
+  if (!oima_cli_parse (&argc, &argv, options, "REV",
+                       "Check that every regular file of REV carries a valid IMA signature by "
+                       "a trusted key.",
+                       error))
     return FALSE;
   if (argc != 2)
     return oima_cli_throw_usage (error, "expected REV");
   if (opt_certs == NULL)
     return oima_cli_throw_usage (error, "--cert=CERT is required");
 
-  g_autoptr (OimaPathFilter) filter
-      = oima_path_filter_new ((const char *const *)opt_include,
-                              (const char *const *)opt_exclude, error);
+  g_autoptr (OimaPathFilter) filter = oima_path_filter_new (
+      (const char *const *)opt_include, (const char *const *)opt_exclude, error);
   if (filter == NULL)
     return FALSE;
-  g_autoptr (OimaTrust) trust = oima_trust_new ();
-  for (char **c = opt_certs; *c; c++)
-    if (!oima_trust_add_path (trust, *c, error))
-      return FALSE;
+  g_autoptr (OimaTrust) trust = oima_cli_load_trust (opt_certs, error);
+  if (trust == NULL)
+    return FALSE;
   g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
   if (repo == NULL)
     return FALSE;
 
+  OimaCommitVerifyOptions verify_opts = { .trust = trust, .filter = filter, .func = print_failure };
   OimaCommitVerifyStats stats = { 0 };
-  if (!oima_commit_verify (repo, argv[1], trust, filter, print_failure, NULL, &stats,
-                           cancellable, error))
+  if (!oima_commit_verify (repo, argv[1], &verify_opts, &stats, cancellable, error))
     return FALSE;
 
+  g_autofree char *summary = oima_verdict_counts_format (&stats);
+  g_print ("%s\n", summary);
   guint64 valid = stats.n_status[OIMA_VERIFY_VALID];
-  g_print ("%" G_GUINT64_FORMAT " files: %" G_GUINT64_FORMAT " valid", stats.n_files, valid);
-  for (int s = OIMA_VERIFY_UNSIGNED; s <= OIMA_VERIFY_DIGEST_MISMATCH; s++)
-    if (stats.n_status[s] > 0)
-      g_print (", %" G_GUINT64_FORMAT " %s", stats.n_status[s], oima_verify_status_name (s));
-  g_print ("\n");
   if (valid != stats.n_files)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                   " files are not validly signed",
+                   "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " files are not validly signed",
                    stats.n_files - valid, stats.n_files);
       return FALSE;
     }

@@ -40,30 +40,63 @@ oima_cli_open_repo (const char *path, GCancellable *cancellable, GError **error)
   return g_steal_pointer (&repo);
 }
 
-OimaSigningKey *
-oima_cli_load_key (const char *key, const char *pass_file, const char *cert,
-                   const char *keyid_hex, GError **error)
+gboolean
+oima_cli_parse (int *argc, char ***argv, const GOptionEntry *entries, const char *params,
+                const char *summary, GError **error)
 {
-  if (key == NULL)
+  g_autoptr (GOptionContext) context = g_option_context_new (params);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  return g_option_context_parse (context, argc, argv, error);
+}
+
+void
+oima_cli_add_hint (GError *error, const char *key_flag, const char *pass_flag)
+{
+  if (error == NULL || error->domain != OIMA_ERROR)
+    return;
+  const char *hint = NULL;
+  g_autofree char *owned = NULL;
+  switch ((OimaErrorCode)error->code)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "--key=KEY is required");
-      return NULL;
+    case OIMA_ERROR_NO_KEY:
+      hint = owned = g_strdup_printf ("give %s=KEY", key_flag);
+      break;
+    case OIMA_ERROR_PASSPHRASE_NEEDED:
+    case OIMA_ERROR_SECRET_IN_URI:
+      hint = owned = g_strdup_printf ("give it in a file with %s FILE or in the environment "
+                                      "variable " OIMA_KEY_PASS_ENV,
+                                      pass_flag);
+      break;
+    case OIMA_ERROR_EXISTING_VALUE:
+      hint = "use --overwrite to replace it";
+      break;
+    case OIMA_ERROR_PASSPHRASE_WRONG:
+    case OIMA_ERROR_BAD_GLOB:
+      break;
     }
-  char *passphrase = NULL;
-  if (!oima_passphrase_load (pass_file, &passphrase, error))
-    return NULL;
-  g_autoptr (OimaSigningKey) signing_key = oima_signing_key_load (key, passphrase, error);
-  oima_passphrase_free (passphrase);
-  /* Child processes (and /proc/PID/environ) need not see it any more. */
-  g_unsetenv ("OSTREE_IMA_KEY_PASS");
-  if (signing_key == NULL)
-    return NULL;
-  if (cert && !oima_signing_key_use_cert (signing_key, cert, error))
-    return NULL;
-  if (keyid_hex && !oima_signing_key_set_keyid_hex (signing_key, keyid_hex, error))
-    return NULL;
-  return g_steal_pointer (&signing_key);
+  if (hint == NULL)
+    return;
+  char *msg = g_strdup_printf ("%s (%s)", error->message, hint);
+  g_free (error->message);
+  error->message = msg;
+}
+
+OimaSigningKey *
+oima_cli_load_key (OimaKeySpec *spec, GError **error)
+{
+  spec->pass_from_env = TRUE;
+  return oima_key_spec_load (spec, NULL, error);
+}
+
+OimaTrust *
+oima_cli_load_trust (char **certs, GError **error)
+{
+  g_autoptr (OimaTrust) trust = oima_trust_new ();
+  for (char **c = certs; c && *c; c++)
+    if (!oima_trust_add_path (trust, *c, error))
+      return NULL;
+  return g_steal_pointer (&trust);
 }
 
 static void
@@ -71,7 +104,7 @@ print_progress (const OimaCommitSignProgress *p, gpointer user_data)
 {
   g_print ("\rSigning: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " objects, %" G_GUINT64_FORMAT
            " MiB hashed",
-           p->files_done, p->files_total, p->bytes_hashed >> 20);
+           p->files.files_done, p->files.files_total, p->files.bytes_hashed >> 20);
   fflush (stdout);
 }
 
@@ -90,7 +123,7 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
   g_autoptr (GError) local_error = NULL;
   gboolean ok = oima_commit_sign (repo, src_rev, target_ref, &opts, &new_commit, &stats,
                                   cancellable, &local_error);
-  if (tty && stats.files_total > 0)
+  if (tty && stats.files.files_total > 0)
     g_print ("\r\033[K");
   if (!ok && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -104,22 +137,23 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
       return FALSE;
     }
 
-  g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " content objects with %s key %08x, %s",
-           stats.files_signed, stats.files_total, oima_signing_key_describe (opts.key),
+  g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+           " content objects with %s key %08x, %s",
+           stats.files.files_changed, stats.files.files_total, oima_signing_key_describe (opts.key),
            oima_signing_key_get_keyid (opts.key), oima_hash_algo_name (opts.algo));
-  g_print (" (%" G_GUINT64_FORMAT " signatures made, %" G_GUINT64_FORMAT " from the cache, %"
-           G_GUINT64_FORMAT " symlinks or already signed)\n",
-           stats.signatures_made, stats.files_cached, stats.files_skipped);
-  if (stats.files_unselected > 0)
+  g_print (" (%" G_GUINT64_FORMAT " signatures made, %" G_GUINT64_FORMAT
+           " from the cache, %" G_GUINT64_FORMAT " symlinks or already signed)\n",
+           stats.signatures_made, stats.files.files_cached, stats.files.files_kept);
+  if (stats.files.files_unselected > 0)
     g_print ("%" G_GUINT64_FORMAT " paths not selected by --include/--exclude\n",
-             stats.files_unselected);
+             stats.files.files_unselected);
   if (stats.evm_removed > 0)
     g_print ("Removed security.evm from %" G_GUINT64_FORMAT
              " objects: it covered the old security.ima\n",
              stats.evm_removed);
-  if (stats.commit_signatures_dropped > 0)
+  if (stats.files.commit_signatures_dropped > 0)
     g_print ("Did not copy %u signature(s) of the source commit: sign %s again\n",
-             stats.commit_signatures_dropped, new_commit);
+             stats.files.commit_signatures_dropped, new_commit);
   if (target_ref)
     g_print ("%s => %s\n", target_ref, new_commit);
   else
@@ -198,6 +232,8 @@ oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
           return 1;
         }
       argv[1] = g_strdup_printf ("%s %s", prog, command->name);
+      /* GOption's "Usage:" line names the program by its prgname. */
+      g_set_prgname (argv[1]);
       argv++;
       argc--;
     }
@@ -213,6 +249,7 @@ oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
   g_autoptr (GError) error = NULL;
   if (!command->fn (argc, argv, cancellable, &error))
     {
+      oima_cli_add_hint (error, "--key", "--key-pass-file");
       g_printerr ("error: %s\n", error->message);
       return 1;
     }

@@ -8,14 +8,18 @@
 #include <ostree.h>
 
 #include "oima-commit-signer.h"
+#include "oima-error.h"
+#include "oima-key-spec.h"
 #include "oima-signing-key.h"
+#include "oima-trust.h"
 
 G_BEGIN_DECLS
 
 typedef gboolean (*OimaBuiltinFunc) (int argc, char **argv, GCancellable *cancellable,
                                      GError **error);
 
-typedef struct {
+typedef struct
+{
   const char *name;
   OimaBuiltinFunc fn;
   const char *summary;
@@ -38,10 +42,21 @@ gboolean oima_cli_throw_usage (GError **error, const char *fmt, ...) G_GNUC_PRIN
 /* Open the repository at @path (required). */
 OstreeRepo *oima_cli_open_repo (const char *path, GCancellable *cancellable, GError **error);
 
-/* Load the signing key: passphrase from @pass_file or OSTREE_IMA_KEY_PASS,
- * key id from @keyid_hex, else from @cert, else computed. */
-OimaSigningKey *oima_cli_load_key (const char *key, const char *pass_file, const char *cert,
-                                   const char *keyid_hex, GError **error);
+/* Parse @entries (a verb's options) into @argc/@argv; @params and @summary
+ * are the --help text. */
+gboolean oima_cli_parse (int *argc, char ***argv, const GOptionEntry *entries, const char *params,
+                         const char *summary, GError **error);
+
+/* Load the signing key @spec names; the passphrase may also come from
+ * OSTREE_IMA_KEY_PASS.  (oima_cli_main adds the hints to errors.) */
+OimaSigningKey *oima_cli_load_key (OimaKeySpec *spec, GError **error);
+
+/* Every certificate file or directory of @certs. */
+OimaTrust *oima_cli_load_trust (char **certs, GError **error);
+
+/* Append the hint the CLI gives for core errors with an OIMA_ERROR code
+ * (see oima-error.h). */
+void oima_cli_add_hint (GError *error, const char *key_flag, const char *pass_flag);
 
 /* Sign @src_rev into @target_ref, print progress on a terminal and a
  * summary at the end. */

@@ -2,6 +2,7 @@
  *
  * ostree-ima-sign: drop-in for ostree-ext's `ostree ima-sign`:
  *   ostree ima-sign --repo=PATH SRC_REV TARGET_REF ALGORITHM KEY [--overwrite]
+ *   ostree ima-sign --repo=PATH REF ALGORITHM KEY     (signs REF in place)
  */
 
 #include "oima-cli.h"
@@ -22,28 +23,32 @@ static GOptionEntry options[] = {
 static gboolean
 ima_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GOptionContext) context
-      = g_option_context_new ("SRC_REV TARGET_REF ALGORITHM KEY");
-  g_option_context_set_summary (context, "Sign every regular file of SRC_REV with IMA into a "
-                                         "new commit at TARGET_REF.");
-  g_option_context_add_main_entries (context, options, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, error))
+  if (!oima_cli_parse (&argc, &argv, options, "[SRC_REV] TARGET_REF ALGORITHM KEY",
+                       "Sign every regular file of SRC_REV with IMA into a new commit at "
+                       "TARGET_REF.\nWithout SRC_REV (the form of ostree's IMA documentation), "
+                       "TARGET_REF is signed in place.",
+                       error))
     return FALSE;
-  if (argc != 5)
-    return oima_cli_throw_usage (error, "expected SRC_REV TARGET_REF ALGORITHM KEY");
+  if (argc != 4 && argc != 5)
+    return oima_cli_throw_usage (error, "expected [SRC_REV] TARGET_REF ALGORITHM KEY");
+  /* Three arguments: REF ALGORITHM KEY signs REF in place. */
+  const char *src_rev = argv[1];
+  const char *target_ref = argc == 5 ? argv[2] : argv[1];
+  const char *algo_name = argv[argc - 2];
+  const char *key_path = argv[argc - 1];
 
   OimaHashAlgo algo;
-  if (!oima_hash_algo_from_name (argv[3], &algo, error))
+  if (!oima_hash_algo_from_name (algo_name, &algo, error))
     return FALSE;
   g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
   if (repo == NULL)
     return FALSE;
-  g_autoptr (OimaSigningKey) key = oima_cli_load_key (argv[4], opt_key_pass_file, NULL, NULL,
-                                                      error);
+  OimaKeySpec spec = { .key = key_path, .pass_file = opt_key_pass_file };
+  g_autoptr (OimaSigningKey) key = oima_cli_load_key (&spec, error);
   if (key == NULL)
     return FALSE;
   OimaCommitSignOptions sign_opts = { .key = key, .algo = algo, .overwrite = opt_overwrite };
-  return oima_cli_sign_commit (repo, argv[1], argv[2], &sign_opts, cancellable, error);
+  return oima_cli_sign_commit (repo, src_rev, target_ref, &sign_opts, cancellable, error);
 }
 
 static const OimaCommand commands[] = {

@@ -117,6 +117,13 @@ signbindir=$(dirname "$OSTREE_IMA_SIGN")
 run_ok ext-ima-sign env PATH="$signbindir:$PATH" ostree ima-sign --repo=repo "$src" ext-ima-sign sha256 key.key.pem
 assert_streq "$(content_of repo ext-ima-sign)" "$signed" "ostree ima-sign"
 
+# The three-argument form of ostree's IMA documentation signs a ref in place.
+ostree --repo=repo refs --create=inplace "$src"
+run_ok ext-ima-sign-inplace env PATH="$signbindir:$PATH" ostree ima-sign --repo=repo inplace sha256 key.key.pem
+assert_streq "$(content_of repo inplace)" "$signed" "ostree ima-sign REF ALG KEY"
+run_fail dropin-twoargs oima_sign_dropin --repo=repo inplace sha256
+assert_error_matches dropin-twoargs 'expected \[SRC_REV\] TARGET_REF ALGORITHM KEY'
+
 # remote:ref style target is not tested (no remotes); a pre-existing target
 # ref is moved to the new commit
 run_ok move oima sign --repo=repo --key other.key.pem "$src" signed-512
