@@ -125,6 +125,23 @@ oima_xattrs_set (GVariant *xattrs, const char *name, GBytes *value)
 }
 
 GVariant *
+oima_xattrs_filter_out (GVariant *xattrs, const char *name)
+{
+  GVariantBuilder builder;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ayay)"));
+  gsize n = xattrs ? g_variant_n_children (xattrs) : 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (xattrs, i);
+      g_autoptr (GVariant) name_v = g_variant_get_child_value (entry, 0);
+      g_autofree char *entry_str = entry_name (name_v);
+      if (strcmp (entry_str, name) != 0)
+        g_variant_builder_add_value (&builder, entry);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+GVariant *
 oima_xattrs_canonicalize (GVariant *xattrs)
 {
   g_autoptr (GArray) arr = xattrs_to_array (xattrs);

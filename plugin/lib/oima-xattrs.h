@@ -17,6 +17,10 @@ GBytes *oima_xattrs_lookup (GVariant *xattrs, const char *name);
  * name, NUL-terminated names, no duplicates. */
 GVariant *oima_xattrs_set (GVariant *xattrs, const char *name, GBytes *value);
 
+/* @xattrs without any entry named @name, everything else exactly as it
+ * is (order, encoding of names): for checksums over what ostree stored. */
+GVariant *oima_xattrs_filter_out (GVariant *xattrs, const char *name);
+
 /* Canonical copy of @xattrs (sorted, NUL-terminated names, no duplicates:
  * the last value wins). */
 GVariant *oima_xattrs_canonicalize (GVariant *xattrs);

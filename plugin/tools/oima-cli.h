@@ -29,6 +29,7 @@ gboolean oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GE
 gboolean oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, GError **error);
+gboolean oima_builtin_fsck (int argc, char **argv, GCancellable *cancellable, GError **error);
 
 /* Run @commands: argv[1] names the verb.  When ostree runs us as an
  * external command ("ostree ima VERB"), argv[1] is @ostree_verb itself and

@@ -10,6 +10,8 @@ static const OimaCommand commands[] = {
   { "sign", oima_builtin_sign, "Re-sign a commit's files with IMA signatures into a new commit" },
   { "verify", oima_builtin_verify, "Check a commit's IMA signatures against trusted certificates" },
   { "inspect", oima_builtin_inspect, "Decode security.ima / security.evm of files" },
+  { "fsck", oima_builtin_fsck,
+    "Check every object as the patched ostree fsck does, and its signature status" },
   { "keygen", oima_builtin_keygen, "Create a signing key and certificate for the kernel" },
   { NULL },
 };
