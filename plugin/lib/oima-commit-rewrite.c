@@ -54,6 +54,12 @@ oima_rewrite_object_get_path (OimaRewriteObject *object)
   return object->path;
 }
 
+OstreeRepo *
+oima_rewrite_object_get_repo (OimaRewriteObject *object)
+{
+  return object->repo;
+}
+
 const char *
 oima_rewrite_object_get_checksum (OimaRewriteObject *object)
 {
@@ -171,8 +177,31 @@ typedef enum
 {
   RESULT_KEPT,
   RESULT_CHANGED,
-  RESULT_CACHED
+  RESULT_CACHED,
+  RESULT_CACHE_REJECTED, /* then changed */
 } JobResult;
+
+/* The cache's answer for @job, if it passes the transform's check. */
+static gboolean
+try_cache (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellable *cancellable,
+           GError **error)
+{
+  const OimaCommitRewriteOptions *opts = rw->options;
+  g_autofree char *cached = oima_sign_cache_lookup (opts->cache, job->checksum);
+  if (cached == NULL)
+    return TRUE;
+  gboolean valid = FALSE;
+  if (!opts->cache_check (job, cached, opts->transform_data, &valid, cancellable, error))
+    return FALSE;
+  if (!valid)
+    {
+      *out_result = RESULT_CACHE_REJECTED;
+      return TRUE;
+    }
+  job->new_checksum = g_steal_pointer (&cached);
+  *out_result = RESULT_CACHED;
+  return TRUE;
+}
 
 static gboolean
 rewrite_object (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellable *cancellable,
@@ -180,16 +209,6 @@ rewrite_object (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellabl
 {
   const OimaCommitRewriteOptions *opts = rw->options;
   *out_result = RESULT_KEPT;
-  if (opts->cache)
-    {
-      job->new_checksum = oima_sign_cache_lookup (opts->cache, job->checksum);
-      if (job->new_checksum)
-        {
-          *out_result = RESULT_CACHED;
-          return TRUE;
-        }
-    }
-
   if (!ostree_repo_load_file (rw->repo, job->checksum, &job->in, &job->info, &job->xattrs,
                               cancellable, error))
     return FALSE;
@@ -197,6 +216,10 @@ rewrite_object (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellabl
     return TRUE;
   if (job->xattrs == NULL)
     job->xattrs = oima_xattrs_canonicalize (NULL);
+  if (opts->cache && !try_cache (rw, job, out_result, cancellable, error))
+    return FALSE;
+  if (*out_result == RESULT_CACHED)
+    return TRUE;
 
   g_autoptr (GVariant) new_xattrs = NULL;
   gboolean cacheable = FALSE;
@@ -208,7 +231,8 @@ rewrite_object (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellabl
     return FALSE;
   if (opts->cache && cacheable)
     oima_sign_cache_insert (opts->cache, job->checksum, job->new_checksum);
-  *out_result = RESULT_CHANGED;
+  if (*out_result != RESULT_CACHE_REJECTED)
+    *out_result = RESULT_CHANGED;
   return TRUE;
 }
 
@@ -235,6 +259,8 @@ rewrite_worker (gpointer task, gpointer user_data, GCancellable *cancellable, GE
     rw->stats.files_changed++;
   if (result == RESULT_CACHED)
     rw->stats.files_cached++;
+  if (result == RESULT_CACHE_REJECTED)
+    rw->stats.cache_rejected++;
   g_mutex_unlock (&rw->lock);
   return TRUE;
 }
@@ -509,6 +535,7 @@ oima_commit_rewrite (OstreeRepo *repo, const char *src_rev, const char *target_r
                      OimaCommitRewriteStats *out_stats, GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (options != NULL && options->transform != NULL, FALSE);
+  g_return_val_if_fail (options->cache == NULL || options->cache_check != NULL, FALSE);
 
   if (!oima_repo_check_xattrs (repo, error))
     return FALSE;

@@ -47,6 +47,8 @@ typedef struct _OimaRewriteObject OimaRewriteObject;
 
 /* The first path the object was found at (for messages). */
 const char *oima_rewrite_object_get_path (OimaRewriteObject *object);
+/* The repository being rewritten. */
+OstreeRepo *oima_rewrite_object_get_repo (OimaRewriteObject *object);
 /* The source content object. */
 const char *oima_rewrite_object_get_checksum (OimaRewriteObject *object);
 /* uid, gid, mode, size (GFileInfo "unix::" attributes as ostree sets them). */
@@ -66,12 +68,21 @@ typedef gboolean (*OimaRewriteFunc) (OimaRewriteObject *object, gpointer user_da
                                      GVariant **out_xattrs, gboolean *out_cacheable,
                                      GCancellable *cancellable, GError **error);
 
+/* A cache entry says @object became @cached_checksum: set *@out_valid if
+ * that object really is what the transform makes of @object (same
+ * content, the expected metadata).  A cache must never change content. */
+typedef gboolean (*OimaRewriteCacheCheckFunc) (OimaRewriteObject *object,
+                                               const char *cached_checksum, gpointer user_data,
+                                               gboolean *out_valid, GCancellable *cancellable,
+                                               GError **error);
+
 typedef struct
 {
   guint64 files_total; /* distinct content objects at selected paths */
   guint64 files_done;
   guint64 files_changed;    /* written as new objects (or found in the cache) */
   guint64 files_cached;     /* of those, taken from the cache */
+  guint64 cache_rejected;   /* cache entries that failed the check (then redone) */
   guint64 files_kept;       /* symlinks, or kept by the transform */
   guint64 files_unselected; /* paths not selected by the filter */
   guint64 bytes_hashed;
@@ -88,6 +99,7 @@ typedef struct
   const OimaPathFilter *filter; /* NULL = every regular file */
   guint n_jobs;                 /* 0 = number of CPUs */
   OimaSignCache *cache;         /* NULL = none; source object -> result of this transform */
+  OimaRewriteCacheCheckFunc cache_check; /* required with a cache */
   /* Called on the calling thread, at most a few times per second. */
   OimaCommitRewriteProgressFunc progress;
   gpointer progress_data;

@@ -66,6 +66,58 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
   return TRUE;
 }
 
+static gboolean
+same_owner_and_mode (GFileInfo *a, GFileInfo *b)
+{
+  static const char *const attrs[] = { "unix::uid", "unix::gid", "unix::mode" };
+  for (guint i = 0; i < G_N_ELEMENTS (attrs); i++)
+    if (g_file_info_get_attribute_uint32 (a, attrs[i])
+        != g_file_info_get_attribute_uint32 (b, attrs[i]))
+      return FALSE;
+  return g_file_info_get_size (a) == g_file_info_get_size (b);
+}
+
+/* The xattrs of an object but its IMA and EVM values, canonical. */
+static GVariant *
+xattrs_but_integrity (GVariant *xattrs)
+{
+  g_autoptr (GVariant) no_ima = oima_xattrs_set (xattrs, OIMA_XATTR_IMA, NULL);
+  return oima_xattrs_set (no_ima, OIMA_XATTR_EVM, NULL);
+}
+
+/* A cached object is what signing @object gives only if it has the same
+ * metadata and its security.ima is this key's signature over @object's
+ * content.  Anything else (an edited cache, a reused object name) is
+ * redone: the cache never changes content. */
+static gboolean
+check_cached (OimaRewriteObject *object, const char *cached_checksum, gpointer user_data,
+              gboolean *out_valid, GCancellable *cancellable, GError **error)
+{
+  ImaTransform *t = user_data;
+  *out_valid = FALSE;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GVariant) xattrs = NULL;
+  if (!ostree_repo_load_file (oima_rewrite_object_get_repo (object), cached_checksum, NULL, &info,
+                              &xattrs, cancellable, error))
+    return FALSE;
+  if (!same_owner_and_mode (info, oima_rewrite_object_get_info (object)))
+    return TRUE;
+  g_autoptr (GVariant) expected = xattrs_but_integrity (oima_rewrite_object_get_xattrs (object));
+  g_autoptr (GVariant) actual = xattrs_but_integrity (xattrs);
+  g_autoptr (GBytes) evm = oima_xattrs_lookup (xattrs, OIMA_XATTR_EVM);
+  if (evm != NULL || !g_variant_equal (expected, actual))
+    return TRUE;
+  guint8 digest[OIMA_MAX_DIGEST_SIZE];
+  gsize digest_len = 0;
+  if (!oima_rewrite_object_hash (object, t->options->algo, digest, &digest_len, cancellable,
+                                 error))
+    return FALSE;
+  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+  *out_valid = oima_signing_key_made (t->options->key, ima, OIMA_XATTR_TYPE_DIGSIG,
+                                      t->options->algo, digest, digest_len);
+  return TRUE;
+}
+
 typedef struct
 {
   const OimaCommitSignOptions *options;
@@ -107,6 +159,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
     .filter = options->filter,
     .n_jobs = options->n_jobs,
     .cache = cache,
+    .cache_check = check_cached,
     .progress = options->progress ? relay_progress : NULL,
     .progress_data = &relay,
   };

@@ -26,6 +26,36 @@ struct _OimaSigningKey
 };
 
 gboolean
+oima_pkey_verify_digest (EVP_PKEY *pkey, OimaHashAlgo algo, const guint8 *digest, gsize digest_len,
+                         const guint8 *sig, gsize sig_len)
+{
+  g_autoptr (EVP_MD) md = oima_hash_algo_fetch_md (algo);
+  g_autoptr (EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new (pkey, NULL);
+  gboolean ok = md != NULL && ctx != NULL && EVP_PKEY_verify_init (ctx) > 0
+                && (!EVP_PKEY_is_a (pkey, "RSA")
+                    || EVP_PKEY_CTX_set_rsa_padding (ctx, RSA_PKCS1_PADDING) > 0)
+                && EVP_PKEY_CTX_set_signature_md (ctx, md) > 0
+                && EVP_PKEY_verify (ctx, sig, sig_len, digest, digest_len) == 1;
+  ERR_clear_error ();
+  return ok;
+}
+
+gboolean
+oima_signing_key_made (OimaSigningKey *key, GBytes *value, OimaXattrType type, OimaHashAlgo algo,
+                       const guint8 *digest, gsize digest_len)
+{
+  if (value == NULL)
+    return FALSE;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (value, &len);
+  OimaXattrValue v;
+  if (!oima_xattr_decode (data, len, &v, NULL))
+    return FALSE;
+  return v.type == type && v.version == 2 && v.algo == algo && v.keyid == key->keyid
+         && oima_pkey_verify_digest (key->pkey, algo, digest, digest_len, v.sig, v.sig_len);
+}
+
+gboolean
 oima_keyid_from_pkey (EVP_PKEY *pkey, guint32 *out_keyid, GError **error)
 {
   X509_PUBKEY *xpk_raw = NULL;

@@ -50,6 +50,16 @@ GBytes *oima_signing_key_sign_digest (OimaSigningKey *key, OimaHashAlgo algo, co
 GBytes *oima_signing_key_sign_xattr (OimaSigningKey *key, OimaXattrType type, OimaHashAlgo algo,
                                      const guint8 *digest, gsize digest_len, GError **error);
 
+/* TRUE if @sig is a valid signature by @pkey's public half over @digest
+ * (PKCS#1 v1.5 with DigestInfo for RSA, DER for ECDSA). */
+gboolean oima_pkey_verify_digest (EVP_PKEY *pkey, OimaHashAlgo algo, const guint8 *digest,
+                                  gsize digest_len, const guint8 *sig, gsize sig_len);
+
+/* TRUE if @value is a signature v2 of @type by this key (its key id and
+ * public half), in @algo, over @digest: a signature this key made. */
+gboolean oima_signing_key_made (OimaSigningKey *key, GBytes *value, OimaXattrType type,
+                                OimaHashAlgo algo, const guint8 *digest, gsize digest_len);
+
 /* Key id of a public key as evmctl computes it: SHA-1 over the
  * subjectPublicKey BIT STRING contents, bytes 16..19. */
 gboolean oima_keyid_from_pkey (EVP_PKEY *pkey, guint32 *out_keyid, GError **error);

@@ -145,21 +145,6 @@ oima_trust_get_n_keys (OimaTrust *trust)
   return trust->keys->len;
 }
 
-static gboolean
-verify_with_key (EVP_PKEY *pkey, OimaHashAlgo algo, const guint8 *digest, gsize digest_len,
-                 const guint8 *sig, gsize sig_len)
-{
-  g_autoptr (EVP_MD) md = oima_hash_algo_fetch_md (algo);
-  g_autoptr (EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new (pkey, NULL);
-  gboolean ok = md != NULL && ctx != NULL && EVP_PKEY_verify_init (ctx) > 0
-                && (!EVP_PKEY_is_a (pkey, "RSA")
-                    || EVP_PKEY_CTX_set_rsa_padding (ctx, RSA_PKCS1_PADDING) > 0)
-                && EVP_PKEY_CTX_set_signature_md (ctx, md) > 0
-                && EVP_PKEY_verify (ctx, sig, sig_len, digest, digest_len) == 1;
-  ERR_clear_error ();
-  return ok;
-}
-
 static void
 set_result (OimaVerifyStatus *out_status, char **out_detail, OimaVerifyStatus status, char *detail)
 {
@@ -240,7 +225,7 @@ oima_trust_verify_signature (OimaTrust *trust, const OimaXattrValue *v, const gu
       if (!trusted_key_has_id (k, v->keyid))
         continue;
       key_found = TRUE;
-      if (verify_with_key (k->pkey, v->algo, digest, digest_len, v->sig, v->sig_len))
+      if (oima_pkey_verify_digest (k->pkey, v->algo, digest, digest_len, v->sig, v->sig_len))
         {
           set_result (out_status, out_detail, OIMA_VERIFY_VALID, NULL);
           return;

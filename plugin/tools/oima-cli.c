@@ -151,6 +151,10 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
     g_print ("Removed security.evm from %" G_GUINT64_FORMAT
              " objects: it covered the old security.ima\n",
              stats.evm_removed);
+  if (stats.files.cache_rejected > 0)
+    g_printerr ("warning: %" G_GUINT64_FORMAT " entries of the signing cache did not match "
+                "their objects; those files were signed again\n",
+                stats.files.cache_rejected);
   if (stats.files.commit_signatures_dropped > 0)
     g_print ("Did not copy %u signature(s) of the source commit: sign %s again\n",
              stats.files.commit_signatures_dropped, new_commit);

@@ -55,4 +55,23 @@ run_ok verify-again oima verify --repo=repo --cert key.cert.pem again
 for f in repo/extensions/ostree-ima/sign-cache/*; do printf 'garbage' > "$f"; done
 run_ok damaged oima sign --repo=repo --key key.key.pem "$src2" again2
 assert_streq "$(content_of repo again2)" "$(content_of repo again)" "damaged cache"
+
+# A hostile cache: an entry pointing a source object at another file's
+# signed object must never put that content at the path.  The entry is
+# checked, reported and redone.
+run_ok refill oima sign --repo=repo --key key.key.pem --no-cache "$src2" honest
+run_ok fill oima sign --repo=repo --key key.key.pem "$src2" filled
+p1_src=$(ostree_content_checksum repo "$src2" /usr/bin/p1)
+p2_signed=$(ostree_content_checksum repo filled /usr/bin/p2)
+cache_file=$(grep -l "^$p1_src " repo/extensions/ostree-ima/sign-cache/* | head -1)
+sed -i "s/^$p1_src .*/$p1_src $p2_signed/" "$cache_file"
+grep -q "^$p1_src $p2_signed\$" "$cache_file" || fatal "fixture: cache entry not rewritten"
+run_ok hostile oima sign --repo=repo --key key.key.pem "$src2" hostile
+assert_file_has_content "$TEST_TMPDIR/hostile.err" 'warning: 1 entries of the signing cache did not match'
+assert_streq "$(ostree --repo=repo cat hostile /usr/bin/p1)" "program 1" "cache entry swapped content"
+assert_streq "$(content_of repo hostile)" "$(content_of repo honest)" "hostile cache changed the result"
+run_ok verify-hostile oima verify --repo=repo --cert key.cert.pem hostile
+# The bad entry was replaced: the next run takes everything from the cache.
+run_ok after-hostile oima sign --repo=repo --key key.key.pem "$src2" hostile2
+assert_file_has_content "$TEST_TMPDIR/after-hostile.out" '0 signatures made, 5 from the cache'
 echo "PASS: $TEST_NAME"
