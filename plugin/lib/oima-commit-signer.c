@@ -16,21 +16,54 @@ typedef struct
   const OimaCommitSignOptions *options;
   OimaDigestSigner *signer;
   gint evm_removed; /* atomic */
+  gint reencoded;   /* atomic */
 } ImaTransform;
 
-/* An existing security.ima is kept (without overwrite) only if it is a
- * well-formed value. */
-static gboolean
-check_existing_ima (GBytes *ima, GError **error)
+typedef enum
 {
+  EXISTING_NONE,
+  EXISTING_SIGNATURE, /* a well-formed file signature: kept without overwrite */
+  EXISTING_HASH,      /* a hash (0x01, 0x04): replaced by a signature */
+} ExistingIma;
+
+/* What an existing security.ima is.  "Already signed" means a well-formed
+ * signature the kernel verifies; anything else that is not a hash is an
+ * error (OIMA_ERROR_EXISTING_VALUE) unless it is overwritten. */
+static gboolean
+classify_existing (GBytes *ima, ExistingIma *out, GError **error)
+{
+  *out = EXISTING_NONE;
+  if (ima == NULL)
+    return TRUE;
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (ima, &len);
   OimaXattrValue v;
   g_autoptr (GError) local_error = NULL;
-  if (oima_xattr_decode (data, len, &v, &local_error))
-    return TRUE;
-  return oima_throw_code (error, OIMA_ERROR_EXISTING_VALUE, "Invalid security.ima: %s",
-                          local_error->message);
+  if (!oima_xattr_decode (data, len, &v, &local_error))
+    return oima_throw_code (error, OIMA_ERROR_EXISTING_VALUE, "Invalid security.ima: %s",
+                            local_error->message);
+  switch (v.type)
+    {
+    case OIMA_XATTR_TYPE_DIGSIG:
+      if (v.version != 2)
+        return oima_throw_code (error, OIMA_ERROR_EXISTING_VALUE,
+                                "security.ima is a signature v1, which is deprecated");
+      *out = EXISTING_SIGNATURE;
+      return TRUE;
+    case OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG:
+      *out = EXISTING_SIGNATURE;
+      return TRUE;
+    case OIMA_XATTR_TYPE_IMA_DIGEST:
+    case OIMA_XATTR_TYPE_IMA_DIGEST_NG:
+      *out = EXISTING_HASH;
+      return TRUE;
+    case OIMA_XATTR_TYPE_EVM_HMAC:
+    case OIMA_XATTR_TYPE_EVM_PORTABLE_DIGSIG:
+    default:
+      return oima_throw_code (error, OIMA_ERROR_EXISTING_VALUE,
+                              "security.ima holds %s, not a file signature",
+                              oima_xattr_type_name (v.type));
+    }
 }
 
 static gboolean
@@ -40,8 +73,29 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
   ImaTransform *t = user_data;
   GVariant *xattrs = oima_rewrite_object_get_xattrs (object);
   g_autoptr (GBytes) old_ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
-  if (old_ima != NULL && !t->options->overwrite)
-    return check_existing_ima (old_ima, error);
+  if (t->options->repair_only)
+    {
+      if (!oima_xattrs_is_canonical (xattrs))
+        {
+          *out_xattrs = oima_xattrs_canonicalize (xattrs);
+          g_atomic_int_inc (&t->reencoded);
+        }
+      return TRUE;
+    }
+  ExistingIma existing = EXISTING_NONE;
+  if (!t->options->overwrite && !classify_existing (old_ima, &existing, error))
+    return FALSE;
+  if (existing == EXISTING_SIGNATURE)
+    {
+      /* Kept byte for byte; a list ostree cannot check out (unsorted,
+       * duplicates, names without NUL) is re-encoded. */
+      if (!oima_xattrs_is_canonical (xattrs))
+        {
+          *out_xattrs = oima_xattrs_canonicalize (xattrs);
+          g_atomic_int_inc (&t->reencoded);
+        }
+      return TRUE;
+    }
 
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize digest_len = 0;
@@ -109,8 +163,7 @@ check_cached (OimaRewriteObject *object, const char *cached_checksum, gpointer u
     return TRUE;
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize digest_len = 0;
-  if (!oima_rewrite_object_hash (object, t->options->algo, digest, &digest_len, cancellable,
-                                 error))
+  if (!oima_rewrite_object_hash (object, t->options->algo, digest, &digest_len, cancellable, error))
     return FALSE;
   g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
   *out_valid = oima_signing_key_made (t->options->key, ima, OIMA_XATTR_TYPE_DIGSIG,
@@ -129,7 +182,8 @@ fill_progress (const OimaCommitRewriteStats *rs, ImaTransform *t, OimaCommitSign
 {
   out->files = *rs;
   out->evm_removed = g_atomic_int_get (&t->evm_removed);
-  out->signatures_made = oima_digest_signer_get_n_signed (t->signer);
+  out->reencoded = g_atomic_int_get (&t->reencoded);
+  out->signatures_made = t->signer ? oima_digest_signer_get_n_signed (t->signer) : 0;
 }
 
 static void
@@ -146,11 +200,13 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
                   const OimaCommitSignOptions *options, char **out_commit,
                   OimaCommitSignProgress *out_stats, GCancellable *cancellable, GError **error)
 {
-  g_return_val_if_fail (options != NULL && options->key != NULL, FALSE);
+  g_return_val_if_fail (options != NULL && (options->key != NULL || options->repair_only), FALSE);
 
-  ImaTransform t = { options, oima_digest_signer_new (options->key, options->algo), 0 };
+  ImaTransform t = { options, NULL, 0, 0 };
   g_autoptr (OimaSignCache) cache = NULL;
-  if (!options->no_cache)
+  if (!options->repair_only)
+    t.signer = oima_digest_signer_new (options->key, options->algo);
+  if (!options->no_cache && !options->repair_only)
     cache = oima_sign_cache_load (repo, options->key, options->algo);
   ProgressRelay relay = { options, &t };
   OimaCommitRewriteOptions rewrite_opts = {
@@ -174,6 +230,6 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
       if (!oima_sign_cache_save (cache, cancellable, &cache_error))
         g_debug ("Not saving the signing cache: %s", cache_error->message);
     }
-  oima_digest_signer_free (t.signer);
+  g_clear_pointer (&t.signer, oima_digest_signer_free);
   return ok;
 }

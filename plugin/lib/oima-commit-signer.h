@@ -29,6 +29,7 @@ typedef struct
   OimaCommitRewriteStats files;
   guint64 signatures_made; /* distinct content digests signed */
   guint64 evm_removed;     /* security.evm removed: it covered the old security.ima */
+  guint64 reencoded;       /* xattr lists re-encoded, signatures kept (of files_changed) */
 } OimaCommitSignProgress;
 
 typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progress,
@@ -36,10 +37,16 @@ typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progre
 
 typedef struct
 {
-  OimaSigningKey *key;    /* required */
-  OimaHashAlgo algo;      /* default sha256 */
-  gboolean overwrite;     /* replace an existing security.ima (else it must be
-                             well-formed: OIMA_ERROR_EXISTING_VALUE) */
+  OimaSigningKey *key; /* required, unless repair_only */
+  OimaHashAlgo algo;   /* default sha256 */
+  /* Replace an existing security.ima.  Without it, a well-formed signature
+   * is kept (its xattr list re-encoded if not canonical), a hash is
+   * replaced, anything else is OIMA_ERROR_EXISTING_VALUE. */
+  gboolean overwrite;
+  /* Sign nothing: only re-encode xattr lists that are not canonical
+   * (unsorted, duplicates, names without NUL: ostree cannot check those
+   * out), keeping every value byte for byte. */
+  gboolean repair_only;
   guint n_jobs;           /* 0 = number of CPUs */
   OimaPathFilter *filter; /* NULL = every regular file */
   gboolean no_cache;      /* neither use nor update the repo's signing cache */

@@ -96,8 +96,18 @@ verify_object (gpointer task, gpointer user_data, GCancellable *cancellable, GEr
                                    oima_hash_algo_name (decoded.algo));
       return TRUE;
     }
-  return oima_trust_verify_ima_digest (w->options->trust, ima, v->algo, v->digest, v->digest_len,
-                                       &v->status, &v->detail, error);
+  if (!oima_trust_verify_ima_digest (w->options->trust, ima, v->algo, v->digest, v->digest_len,
+                                     &v->status, &v->detail, error))
+    return FALSE;
+  /* A list that checkout would fail on outweighs any signature in it. */
+  g_autofree char *problem = oima_xattrs_describe_problem (xattrs);
+  if (problem)
+    {
+      v->status = OIMA_VERIFY_BAD_ENCODING;
+      g_free (v->detail);
+      v->detail = g_steal_pointer (&problem);
+    }
+  return TRUE;
 }
 
 static gboolean

@@ -9,6 +9,7 @@ static const char *const status_names[OIMA_VERIFY_N_STATUSES] = {
   [OIMA_VERIFY_UNKNOWN_KEY] = "unknown-key",
   [OIMA_VERIFY_DIGEST_ONLY] = "digest-only",
   [OIMA_VERIFY_DIGEST_MISMATCH] = "digest-mismatch",
+  [OIMA_VERIFY_BAD_ENCODING] = "bad-encoding",
 };
 
 const char *

@@ -23,6 +23,7 @@ typedef enum
   OIMA_VERIFY_UNKNOWN_KEY,     /* signed with a key id that no trusted cert has */
   OIMA_VERIFY_DIGEST_ONLY,     /* a hash (0x01/0x04) that matches the content */
   OIMA_VERIFY_DIGEST_MISMATCH, /* a hash that does not match the content */
+  OIMA_VERIFY_BAD_ENCODING,    /* an xattr list ostree cannot check out (see oima-xattrs.h) */
   OIMA_VERIFY_N_STATUSES
 } OimaVerifyStatus;
 

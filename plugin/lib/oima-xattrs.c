@@ -148,6 +148,35 @@ oima_xattrs_canonicalize (GVariant *xattrs)
   return array_to_canonical_variant (arr);
 }
 
+char *
+oima_xattrs_describe_problem (GVariant *xattrs)
+{
+  gsize n = xattrs ? g_variant_n_children (xattrs) : 0;
+  g_autofree char *previous = NULL;
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (xattrs, i);
+      g_autoptr (GVariant) name_v = g_variant_get_child_value (entry, 0);
+      gsize len = 0;
+      const char *raw = g_variant_get_fixed_array (name_v, &len, 1);
+      g_autofree char *name = entry_name (name_v);
+      if (name[0] == '\0')
+        return g_strdup ("an empty xattr name");
+      if (len == 0 || raw[len - 1] != '\0' || strlen (name) != len - 1)
+        return g_strdup_printf ("xattr name \"%s\" is not a NUL-terminated string (ostree "
+                                "cannot check it out)",
+                                name);
+      if (previous && strcmp (previous, name) == 0)
+        return g_strdup_printf ("xattr \"%s\" appears twice", name);
+      if (previous && strcmp (previous, name) > 0)
+        return g_strdup_printf ("xattrs are not sorted by name (\"%s\" after \"%s\")", name,
+                                previous);
+      g_free (previous);
+      previous = g_steal_pointer (&name);
+    }
+  return NULL;
+}
+
 gboolean
 oima_xattrs_is_canonical (GVariant *xattrs)
 {

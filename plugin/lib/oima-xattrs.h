@@ -25,6 +25,10 @@ GVariant *oima_xattrs_filter_out (GVariant *xattrs, const char *name);
  * the last value wins). */
 GVariant *oima_xattrs_canonicalize (GVariant *xattrs);
 
+/* Why @xattrs is not canonical ("xattr name \"security.ima\" has no
+ * trailing NUL", ...), or NULL if it is. */
+char *oima_xattrs_describe_problem (GVariant *xattrs);
+
 /* TRUE if @xattrs is already canonical. */
 gboolean oima_xattrs_is_canonical (GVariant *xattrs);
 

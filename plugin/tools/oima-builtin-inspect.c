@@ -10,6 +10,7 @@
 #include "oima-cli.h"
 #include "oima-disk.h"
 #include "oima-tree-walk.h"
+#include "oima-util.h"
 #include "oima-xattr-codec.h"
 #include "oima-xattrs.h"
 
@@ -40,15 +41,21 @@ print_value (const char *path, const char *name, GBytes *value)
     }
 }
 
-static void
+/* Prints everything; returns FALSE if the list is one ostree cannot check
+ * out (bootc's names without NUL, duplicates, unsorted). */
+static gboolean
 print_xattrs (const char *path, GVariant *xattrs)
 {
+  g_autofree char *problem = oima_xattrs_describe_problem (xattrs);
+  if (problem)
+    g_print ("%s: %s\n", path, problem);
   g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
   g_autoptr (GBytes) evm = oima_xattrs_lookup (xattrs, OIMA_XATTR_EVM);
   if (ima == NULL && evm == NULL)
     g_print ("%s: no security.ima\n", path);
   print_value (path, OIMA_XATTR_IMA, ima);
   print_value (path, OIMA_XATTR_EVM, evm);
+  return problem == NULL;
 }
 
 typedef struct
@@ -57,6 +64,7 @@ typedef struct
   GPtrArray *paths; /* NULL: every file */
   GCancellable *cancellable;
   guint n_printed;
+  guint n_bad_encoding;
 } InspectWalk;
 
 static gboolean
@@ -88,8 +96,20 @@ inspect_file (const char *path, const char *checksum, gpointer user_data, GError
   w->n_printed++;
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     return TRUE;
-  print_xattrs (path, xattrs);
+  if (!print_xattrs (path, xattrs))
+    w->n_bad_encoding++;
   return TRUE;
+}
+
+static gboolean
+check_encodings (guint n_bad, GError **error)
+{
+  if (n_bad == 0)
+    return TRUE;
+  return oima_throw (error,
+                     "%u files carry xattr lists ostree cannot check out (repair them with "
+                     "`ostree ima sign --repair`)",
+                     n_bad);
 }
 
 static gboolean
@@ -98,8 +118,7 @@ inspect_disk_file (const char *path, GError **error)
   g_autoptr (GVariant) xattrs = NULL;
   if (!oima_disk_read_xattrs (AT_FDCWD, path, &xattrs, error))
     return FALSE;
-  print_xattrs (path, xattrs);
-  return TRUE;
+  return check_encodings (print_xattrs (path, xattrs) ? 0 : 1, error);
 }
 
 gboolean
@@ -143,7 +162,7 @@ oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError *
           g_ptr_array_add (paths, g_steal_pointer (&p));
         }
     }
-  InspectWalk w = { repo, paths, cancellable, 0 };
+  InspectWalk w = { repo, paths, cancellable, 0, 0 };
   if (!oima_tree_walk (repo, root_tree, inspect_file, &w, cancellable, error))
     return FALSE;
   if (paths && w.n_printed == 0)
@@ -152,5 +171,5 @@ oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError *
                    argv[1]);
       return FALSE;
     }
-  return TRUE;
+  return check_encodings (w.n_bad_encoding, error);
 }

@@ -16,6 +16,7 @@ static int opt_jobs;
 static char **opt_include;
 static char **opt_exclude;
 static gboolean opt_no_cache;
+static gboolean opt_repair;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
@@ -34,6 +35,8 @@ static GOptionEntry options[] = {
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "repair", 0, 0, G_OPTION_ARG_NONE, &opt_repair,
+    "Sign nothing: re-encode xattr lists ostree cannot check out, keeping every value", NULL },
   { "no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
     "Do not use or update the repository's signing cache", NULL },
   { NULL },
@@ -51,6 +54,9 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
     return oima_cli_throw_usage (error, "expected SRC_REV and TARGET_REF");
   if (opt_cert && opt_keyid)
     return oima_cli_throw_usage (error, "give --cert or --keyid, not both");
+  if (opt_repair && (opt_key || opt_overwrite || opt_cert || opt_keyid || opt_hash))
+    return oima_cli_throw_usage (error, "--repair signs nothing: it takes no key, hash or "
+                                        "--overwrite");
   if (opt_jobs < 0 || opt_jobs > 256)
     return oima_cli_throw_usage (error, "--jobs must be 1 to 256 (0: all CPUs)");
 
@@ -67,14 +73,15 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
   OimaKeySpec spec = {
     .key = opt_key, .pass_file = opt_key_pass_file, .cert = opt_cert, .keyid_hex = opt_keyid
   };
-  g_autoptr (OimaSigningKey) key = oima_cli_load_key (&spec, error);
-  if (key == NULL)
+  g_autoptr (OimaSigningKey) key = opt_repair ? NULL : oima_cli_load_key (&spec, error);
+  if (key == NULL && !opt_repair)
     return FALSE;
 
   OimaCommitSignOptions sign_opts = {
     .key = key,
     .algo = algo,
     .overwrite = opt_overwrite,
+    .repair_only = opt_repair,
     .n_jobs = (guint)opt_jobs,
     .filter = filter,
     .no_cache = opt_no_cache,

@@ -137,13 +137,26 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
       return FALSE;
     }
 
-  g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-           " content objects with %s key %08x, %s",
-           stats.files.files_changed, stats.files.files_total, oima_signing_key_describe (opts.key),
-           oima_signing_key_get_keyid (opts.key), oima_hash_algo_name (opts.algo));
-  g_print (" (%" G_GUINT64_FORMAT " signatures made, %" G_GUINT64_FORMAT
-           " from the cache, %" G_GUINT64_FORMAT " symlinks or already signed)\n",
-           stats.signatures_made, stats.files.files_cached, stats.files.files_kept);
+  if (opts.repair_only)
+    g_print ("Re-encoded the xattrs of %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+             " content objects (values kept byte for byte)\n",
+             stats.reencoded, stats.files.files_total);
+  else
+    {
+      g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+               " content objects with %s key %08x, %s",
+               stats.files.files_changed - stats.reencoded, stats.files.files_total,
+               oima_signing_key_describe (opts.key), oima_signing_key_get_keyid (opts.key),
+               oima_hash_algo_name (opts.algo));
+      g_print (" (%" G_GUINT64_FORMAT " signatures made, %" G_GUINT64_FORMAT
+               " from the cache, %" G_GUINT64_FORMAT " symlinks or already signed)\n",
+               stats.signatures_made, stats.files.files_cached,
+               stats.files.files_kept + stats.reencoded);
+      if (stats.reencoded > 0)
+        g_print ("Re-encoded the xattrs of %" G_GUINT64_FORMAT
+                 " already signed objects (signatures kept)\n",
+                 stats.reencoded);
+    }
   if (stats.files.files_unselected > 0)
     g_print ("%" G_GUINT64_FORMAT " paths not selected by --include/--exclude\n",
              stats.files.files_unselected);

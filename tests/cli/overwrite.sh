@@ -59,16 +59,34 @@ assert_checkout_all_signed co-ow b.cert.der sha256 "$kb"
 run_ok overwrite-384 oima sign --repo=repo --key a.key.pem --overwrite --hash sha384 by-b sha384-ow
 assert_sig_v2 "$(ostree_xattr_hex repo sha384-ow /usr/lib/libfoo.so.1)" sha384 "$ka"
 
-# digest-only input values (evmctl ima_hash -> 0x04 ...) are existing values
+# A digest-only input value (evmctl ima_hash -> 0x04 ...) is not "already
+# signed": it is replaced by a signature, with or without --overwrite.
 cp -a tree tree-hash
 evmctl ima_hash tree-hash/etc/conf >/dev/null 2>&1 || fatal "evmctl ima_hash"
 hashval=$(ima_hex tree-hash/etc/conf)
 assert_streq "${hashval:0:4}" 0404 "evmctl ima_hash writes 04 04"
 hsrc=$(commit_tree repo hsrc tree-hash)
 run_ok sign-hashed oima sign --repo=repo --key a.key.pem "$hsrc" hsigned
-assert_streq "$(ostree_xattr_hex repo hsigned /etc/conf)" "$hashval" "digest-only value must be kept without --overwrite"
+assert_sig_v2 "$(ostree_xattr_hex repo hsigned /etc/conf)" sha256 "$ka"
+run_ok verify-hashed oima verify --repo=repo --cert a.cert.pem hsigned
 run_ok sign-hashed-ow oima sign --repo=repo --key a.key.pem --overwrite "$hsrc" hsigned-ow
 assert_sig_v2 "$(ostree_xattr_hex repo hsigned-ow /etc/conf)" sha256 "$ka"
+
+# A portable EVM value (0x05) or an HMAC (0x02) in security.ima is no file
+# signature: one clear line naming the file, nothing written, unless
+# --overwrite.
+for v in 0x050204aabbccdd0002beef 0x02$(printf '%040d' 0); do
+  cp -a tree tree-odd
+  setfattr -n security.ima -v "$v" tree-odd/etc/conf
+  osrc=$(commit_tree repo osrc tree-odd)
+  rm -rf tree-odd
+  state=$(repo_state repo)
+  run_fail sign-odd oima sign --repo=repo --key a.key.pem "$osrc" odd
+  assert_error_matches sign-odd '/etc/conf .*security.ima holds .*, not a file signature \(use --overwrite to replace it\)'
+  assert_ref_unchanged repo "$state"
+  run_ok sign-odd-ow oima sign --repo=repo --key a.key.pem --overwrite "$osrc" odd-ow
+  assert_sig_v2 "$(ostree_xattr_hex repo odd-ow /etc/conf)" sha256 "$ka"
+done
 
 ostree --repo=repo fsck -q >/dev/null 2>fsck.err || { cat fsck.err >&2; fatal "fsck"; }
 echo "PASS: $TEST_NAME"
