@@ -350,6 +350,11 @@ run_transform (Rewrite *rw, GCancellable *cancellable, GError **error)
   if (workers == NULL)
     return FALSE;
   rw->stats.files_total = g_hash_table_size (rw->jobs);
+  if (rw->stats.files_total == 0)
+    return oima_throw_code (error, OIMA_ERROR_EMPTY_SELECTION,
+                            rw->stats.files_unselected > 0
+                                ? "No file of the commit is selected: nothing to rewrite"
+                                : "The commit has no files: nothing to rewrite");
   GHashTableIter it;
   gpointer job;
   g_hash_table_iter_init (&it, rw->jobs);

@@ -108,7 +108,8 @@ typedef struct
 /* FALSE unless @repo can store xattrs (bare, bare-user, archive). */
 gboolean oima_repo_check_xattrs (OstreeRepo *repo, GError **error);
 
-/* Rewrite @src_rev into a new commit; set @target_ref (a local ref or
+/* Rewrite @src_rev into a new commit (a commit without a selected file is
+ * OIMA_ERROR_EMPTY_SELECTION); set @target_ref (a local ref or
  * "remote:ref"; NULL = none) to it.  The repository must be able to store
  * xattrs (bare, bare-user, archive). */
 gboolean oima_commit_rewrite (OstreeRepo *repo, const char *src_rev, const char *target_ref,

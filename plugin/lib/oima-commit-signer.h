@@ -47,6 +47,8 @@ typedef struct
    * (unsorted, duplicates, names without NUL: ostree cannot check those
    * out), keeping every value byte for byte. */
   gboolean repair_only;
+  /* Sign with md4, md5, sha1 or ripemd160 (else OIMA_ERROR_WEAK_HASH). */
+  gboolean allow_weak_hash;
   guint n_jobs;           /* 0 = number of CPUs */
   OimaPathFilter *filter; /* NULL = every regular file */
   gboolean no_cache;      /* neither use nor update the repo's signing cache */

@@ -99,6 +99,14 @@ verify_object (gpointer task, gpointer user_data, GCancellable *cancellable, GEr
   if (!oima_trust_verify_ima_digest (w->options->trust, ima, v->algo, v->digest, v->digest_len,
                                      &v->status, &v->detail, error))
     return FALSE;
+  if (v->status == OIMA_VERIFY_VALID && oima_hash_algo_is_weak (v->algo)
+      && !w->options->allow_weak_hash)
+    {
+      v->status = OIMA_VERIFY_WEAK_HASH;
+      v->detail = g_strdup_printf ("a %s signature: collisions are practical, so it proves "
+                                   "little",
+                                   oima_hash_algo_name (v->algo));
+    }
   /* A list that checkout would fail on outweighs any signature in it. */
   g_autofree char *problem = oima_xattrs_describe_problem (xattrs);
   if (problem)
@@ -180,6 +188,9 @@ oima_commit_verify (OstreeRepo *repo, const char *rev, const OimaCommitVerifyOpt
                 && verify_objects (&w, cancellable, error);
   if (ok)
     report (&w, &stats);
+  if (ok && stats.n_files == 0)
+    ok = oima_throw_code (error, OIMA_ERROR_EMPTY_SELECTION,
+                          "No regular file of %s is selected: nothing was checked", rev);
   g_hash_table_unref (w.objects);
   g_array_unref (w.paths);
   if (ok && out_stats)

@@ -42,12 +42,14 @@ typedef struct
   const OimaPathFilter *filter; /* NULL: every regular file */
   guint n_jobs;                 /* 0: number of CPUs */
   OimaHashAlgo digest_algo;     /* for unsigned files; 0 (md4) means sha256 */
+  gboolean allow_weak_hash;     /* else md5/sha1/... signatures are OIMA_VERIFY_WEAK_HASH */
   OimaFileVerdictFunc func;     /* called on the calling thread, in tree order */
   gpointer user_data;
 } OimaCommitVerifyOptions;
 
-/* Returns FALSE only when the commit cannot be read; the verdicts are in
- * @out_stats (may be NULL). */
+/* Returns FALSE when the commit cannot be read or no regular file is
+ * selected (OIMA_ERROR_EMPTY_SELECTION: "0 files: 0 valid" proves
+ * nothing); the verdicts are in @out_stats (may be NULL). */
 gboolean oima_commit_verify (OstreeRepo *repo, const char *rev,
                              const OimaCommitVerifyOptions *options,
                              OimaCommitVerifyStats *out_stats, GCancellable *cancellable,

@@ -99,6 +99,13 @@ oima_hash_algo_digest_size (OimaHashAlgo algo)
 }
 
 gboolean
+oima_hash_algo_is_weak (OimaHashAlgo algo)
+{
+  return algo == OIMA_HASH_MD4 || algo == OIMA_HASH_MD5 || algo == OIMA_HASH_SHA1
+         || algo == OIMA_HASH_RIPEMD160;
+}
+
+gboolean
 oima_hash_algo_is_available (OimaHashAlgo algo)
 {
   g_autoptr (EVP_MD) md = oima_hash_algo_fetch_md (algo);

@@ -33,6 +33,11 @@ gboolean oima_hash_algo_from_kernel_id (guint id, OimaHashAlgo *out_algo, GError
 const char *oima_hash_algo_name (OimaHashAlgo algo);
 /* Returns 0 for an algorithm this build of OpenSSL cannot compute. */
 gsize oima_hash_algo_digest_size (OimaHashAlgo algo);
+/* TRUE for md4, md5, sha1 and ripemd160: the kernel accepts them, but
+ * collisions are practical (or close), so signatures over them prove
+ * little.  Refused unless a front end explicitly allows them. */
+gboolean oima_hash_algo_is_weak (OimaHashAlgo algo);
+
 /* TRUE if OpenSSL can compute (and sign with) this algorithm. */
 gboolean oima_hash_algo_is_available (OimaHashAlgo algo);
 

@@ -11,14 +11,48 @@ struct _OimaPathFilter
   GStrv excludes;
 };
 
+/* Where fnmatch would silently take a broken pattern literally: a bracket
+ * expression that is never closed, a trailing backslash. */
+static const char *
+glob_problem (const char *glob)
+{
+  for (const char *p = glob; *p; p++)
+    {
+      if (*p == '\\')
+        {
+          if (*++p == '\0')
+            return "ends in a backslash";
+        }
+      else if (*p == '[')
+        {
+          const char *q = p + 1;
+          if (*q == '!' || *q == '^')
+            q++;
+          if (*q == ']')
+            q++; /* a literal ] first */
+          while (*q && *q != ']')
+            q++;
+          if (*q == '\0')
+            return "has a '[' that is never closed";
+          p = q;
+        }
+    }
+  return NULL;
+}
+
 static gboolean
 check_globs (const char *const *globs, const char *option, GError **error)
 {
   for (const char *const *g = globs; g && *g; g++)
-    if (**g != '/')
-      return oima_throw_code (error, OIMA_ERROR_BAD_GLOB,
-                              "%s glob '%s' is not an absolute path inside the commit (\"/...\")",
-                              option, *g);
+    {
+      if (**g != '/')
+        return oima_throw_code (error, OIMA_ERROR_BAD_GLOB,
+                                "%s glob '%s' is not an absolute path inside the commit (\"/...\")",
+                                option, *g);
+      const char *problem = glob_problem (*g);
+      if (problem)
+        return oima_throw_code (error, OIMA_ERROR_BAD_GLOB, "%s glob '%s' %s", option, *g, problem);
+    }
   return TRUE;
 }
 

@@ -10,6 +10,7 @@ static const char *const status_names[OIMA_VERIFY_N_STATUSES] = {
   [OIMA_VERIFY_DIGEST_ONLY] = "digest-only",
   [OIMA_VERIFY_DIGEST_MISMATCH] = "digest-mismatch",
   [OIMA_VERIFY_BAD_ENCODING] = "bad-encoding",
+  [OIMA_VERIFY_WEAK_HASH] = "weak-hash",
 };
 
 const char *

@@ -24,6 +24,7 @@ typedef enum
   OIMA_VERIFY_DIGEST_ONLY,     /* a hash (0x01/0x04) that matches the content */
   OIMA_VERIFY_DIGEST_MISMATCH, /* a hash that does not match the content */
   OIMA_VERIFY_BAD_ENCODING,    /* an xattr list ostree cannot check out (see oima-xattrs.h) */
+  OIMA_VERIFY_WEAK_HASH,       /* a valid signature over md5, sha1, ... (oima-hash.h) */
   OIMA_VERIFY_N_STATUSES
 } OimaVerifyStatus;
 

@@ -17,6 +17,7 @@ static char **opt_include;
 static char **opt_exclude;
 static gboolean opt_no_cache;
 static gboolean opt_repair;
+static gboolean opt_allow_weak_hash;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
@@ -35,6 +36,8 @@ static GOptionEntry options[] = {
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
+    "Sign with md5, sha1 or rmd160 (the kernel accepts them; attackers like them)", NULL },
   { "repair", 0, 0, G_OPTION_ARG_NONE, &opt_repair,
     "Sign nothing: re-encode xattr lists ostree cannot check out, keeping every value", NULL },
   { "no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
@@ -82,6 +85,7 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
     .algo = algo,
     .overwrite = opt_overwrite,
     .repair_only = opt_repair,
+    .allow_weak_hash = opt_allow_weak_hash,
     .n_jobs = (guint)opt_jobs,
     .filter = filter,
     .no_cache = opt_no_cache,

@@ -11,6 +11,7 @@ static char *opt_repo;
 static char **opt_certs;
 static char **opt_include;
 static char **opt_exclude;
+static gboolean opt_allow_weak_hash;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
@@ -20,6 +21,8 @@ static GOptionEntry options[] = {
     "Check only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
     "Do not check files whose path matches GLOB (repeatable)", "GLOB" },
+  { "allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
+    "Accept signatures over md5, sha1 or rmd160 as valid", NULL },
   { NULL },
 };
 
@@ -56,7 +59,9 @@ oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, GError **
   if (repo == NULL)
     return FALSE;
 
-  OimaCommitVerifyOptions verify_opts = { .trust = trust, .filter = filter, .func = print_failure };
+  OimaCommitVerifyOptions verify_opts = {
+    .trust = trust, .filter = filter, .allow_weak_hash = opt_allow_weak_hash, .func = print_failure
+  };
   OimaCommitVerifyStats stats = { 0 };
   if (!oima_commit_verify (repo, argv[1], &verify_opts, &stats, cancellable, error))
     return FALSE;

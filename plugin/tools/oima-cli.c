@@ -71,6 +71,12 @@ oima_cli_add_hint (GError *error, const char *key_flag, const char *pass_flag)
     case OIMA_ERROR_EXISTING_VALUE:
       hint = "use --overwrite to replace it";
       break;
+    case OIMA_ERROR_WEAK_HASH:
+      hint = "--allow-weak-hash signs or accepts it anyway";
+      break;
+    case OIMA_ERROR_EMPTY_SELECTION:
+      hint = "check REV and --include/--exclude";
+      break;
     case OIMA_ERROR_PASSPHRASE_WRONG:
     case OIMA_ERROR_BAD_GLOB:
       break;

@@ -63,10 +63,22 @@ run_ok glob2 oima sign --repo=repo --key key.key.pem --include '/usr/lib/empty?'
 printf '%s\n' /usr/lib/empty2 /usr/share/doc/readme /usr/share/doc/readme-copy >want-glob2
 check_selection glob2 want-glob2
 
-# 5. include matching nothing: success, no file signed
-run_ok none oima sign --repo=repo --key key.key.pem --include '/nothing/*' "$src" none
-: >want-none
-check_selection none want-none
+# 5. include matching nothing: an error (signing nothing is never what was
+# meant), no ref written; verify of such a selection, or of an empty
+# commit, proves nothing: an error too.
+state=$(repo_state repo)
+run_fail none oima sign --repo=repo --key key.key.pem --include '/nothing/*' "$src" none
+assert_error_matches none 'No file of the commit is selected: nothing to rewrite \(check REV and --include/--exclude\)'
+assert_ref_unchanged repo "$state"
+run_fail verify-none oima verify --repo=repo --cert key.cert.pem --include '/nothing/*' "$src"
+assert_error_matches verify-none 'No regular file of .* is selected: nothing was checked'
+mkdir empty-tree
+empty=$(commit_tree repo empty empty-tree)
+run_fail sign-empty oima sign --repo=repo --key key.key.pem "$empty" empty-signed
+assert_error_matches sign-empty 'The commit has no files'
+run_fail verify-empty oima verify --repo=repo --cert key.cert.pem "$empty"
+assert_error_matches verify-empty 'nothing was checked'
+
 
 # 6. verify honours filters: the inc commit verifies when restricted to /usr/bin
 run_ok verify-inc oima verify --repo=repo --cert key.cert.pem --include '/usr/bin/*' inc
@@ -81,5 +93,10 @@ run_ok verify-exc oima verify --repo=repo --cert key.cert.pem --exclude '/usr/bi
 state=$(repo_state repo)
 run_fail relglob oima sign --repo=repo --key key.key.pem --include 'usr/bin/*' "$src" relglob
 assert_error_matches relglob 'absolute|glob|/'
+# ...and so is a glob fnmatch would take literally
+run_fail badglob oima sign --repo=repo --key key.key.pem --include '/usr/bin/[' "$src" badglob
+assert_error_matches badglob "Include glob '/usr/bin/\\[' has a '\\[' that is never closed"
+run_fail badglob2 oima verify --repo=repo --cert key.cert.pem --exclude '/usr/bin\' inc
+assert_error_matches badglob2 'ends in a backslash'
 assert_ref_unchanged repo "$state"
 echo "PASS: $TEST_NAME"

@@ -44,10 +44,24 @@ check_oracle() {
 }
 
 for alg in sha256 sha384 sha512 sha1 sha224 md5; do
-  run_ok "sign-$alg" oima sign --repo=repo --key key.key.pem --hash "$alg" "$src" "signed-$alg"
+  weak=()
+  case $alg in sha1 | md5) weak=(--allow-weak-hash) ;; esac
+  run_ok "sign-$alg" oima sign --repo=repo --key key.key.pem --hash "$alg" "${weak[@]}" "$src" "signed-$alg"
   cat "$TEST_TMPDIR/sign-$alg.out"
   check_oracle "signed-$alg" "$alg"
 done
+
+# md5 and sha1 only with --allow-weak-hash: the kernel accepts them, but
+# their collisions make the signature worth little.  verify reports them.
+state=$(repo_state repo)
+for alg in sha1 md5; do
+  run_fail "weak-$alg" oima sign --repo=repo --key key.key.pem --hash "$alg" "$src" "weak-$alg"
+  assert_error_matches "weak-$alg" "$alg is too weak to sign with: the kernel accepts it.*--allow-weak-hash"
+done
+assert_ref_unchanged repo "$state"
+run_fail verify-sha1 oima verify --repo=repo --cert key.cert.pem signed-sha1
+assert_file_has_content "$TEST_TMPDIR/verify-sha1.out" '/usr/bin/tool: weak-hash: a sha1 signature'
+run_ok verify-sha1-allowed oima verify --repo=repo --cert key.cert.pem --allow-weak-hash signed-sha1
 
 # Default algorithm is sha256.
 run_ok sign-default oima sign --repo=repo --key key.key.pem "$src" signed-default
