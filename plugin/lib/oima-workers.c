@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <openssl/crypto.h>
+
 #include "oima-workers.h"
 
 #define PROGRESS_INTERVAL (250 * G_TIME_SPAN_MILLISECOND)
@@ -9,7 +11,8 @@ struct _OimaWorkers
   OimaWorkersFlags flags;
   OimaWorkFunc func;
   gpointer user_data;
-  GThreadPool *pool;
+  GAsyncQueue *queue;        /* tasks, then one stop marker per thread */
+  GPtrArray *threads;        /* GThread, joined by oima_workers_free */
   GCancellable *cancellable; /* internal */
   GCancellable *caller_cancellable;
   gulong caller_handler;
@@ -43,9 +46,8 @@ record_failure (OimaWorkers *w, gpointer task, GError *error)
 }
 
 static void
-run_task (gpointer task, gpointer user_data)
+run_task (gpointer task, OimaWorkers *w)
 {
-  OimaWorkers *w = user_data;
   GError *local_error = NULL;
   if (!g_cancellable_is_cancelled (w->cancellable)
       && !w->func (task, w->user_data, w->cancellable, &local_error))
@@ -56,6 +58,27 @@ run_task (gpointer task, gpointer user_data)
   g_hash_table_add (w->done, task);
   g_cond_broadcast (&w->cond);
   g_mutex_unlock (&w->lock);
+}
+
+/* Pushed once per thread to make it return; never a caller's task. */
+static const char stop_marker;
+#define STOP_MARKER ((gpointer)&stop_marker)
+
+static gpointer
+worker_main (gpointer data)
+{
+  OimaWorkers *w = data;
+  for (;;)
+    {
+      gpointer task = g_async_queue_pop (w->queue);
+      if (task == STOP_MARKER)
+        break;
+      run_task (task, w);
+    }
+  /* OpenSSL keeps per-thread state (its DRBGs, the error queue): free it
+   * now, while the thread is known to end, not in a race with exit(). */
+  OPENSSL_thread_stop ();
+  return NULL;
 }
 
 static void
@@ -92,11 +115,18 @@ oima_workers_new (guint n_jobs, OimaWorkersFlags flags, OimaWorkFunc func, gpoin
       w->caller_handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel),
                                                  g_object_ref (w->cancellable), g_object_unref);
     }
-  w->pool = g_thread_pool_new (run_task, w, n_jobs ? n_jobs : g_get_num_processors (), TRUE, error);
-  if (w->pool == NULL)
+  w->queue = g_async_queue_new ();
+  w->threads = g_ptr_array_new ();
+  guint n = n_jobs ? n_jobs : g_get_num_processors ();
+  for (guint i = 0; i < n; i++)
     {
-      oima_workers_free (w);
-      return NULL;
+      GThread *thread = g_thread_try_new ("oima-worker", worker_main, w, error);
+      if (thread == NULL)
+        {
+          oima_workers_free (w);
+          return NULL;
+        }
+      g_ptr_array_add (w->threads, thread);
     }
   return w;
 }
@@ -104,10 +134,18 @@ oima_workers_new (guint n_jobs, OimaWorkersFlags flags, OimaWorkFunc func, gpoin
 void
 oima_workers_free (OimaWorkers *workers)
 {
-  /* Queued tasks are dropped; running ones finish first. */
+  /* Queued tasks are skipped (cancelled); running ones finish first. */
   g_cancellable_cancel (workers->cancellable);
-  if (workers->pool)
-    g_thread_pool_free (workers->pool, TRUE, TRUE);
+  if (workers->threads)
+    {
+      for (guint i = 0; i < workers->threads->len; i++)
+        g_async_queue_push (workers->queue, STOP_MARKER);
+      for (guint i = 0; i < workers->threads->len; i++)
+        g_thread_join (workers->threads->pdata[i]);
+      g_ptr_array_unref (workers->threads);
+    }
+  if (workers->queue)
+    g_async_queue_unref (workers->queue);
   if (workers->caller_cancellable)
     {
       g_cancellable_disconnect (workers->caller_cancellable, workers->caller_handler);
@@ -126,20 +164,11 @@ oima_workers_free (OimaWorkers *workers)
 void
 oima_workers_push (OimaWorkers *workers, gpointer task)
 {
+  g_return_if_fail (task != NULL && task != STOP_MARKER);
   g_mutex_lock (&workers->lock);
   workers->n_pushed++;
   g_mutex_unlock (&workers->lock);
-  GError *local_error = NULL;
-  /* An exclusive pool only fails to push when it cannot start a thread. */
-  if (!g_thread_pool_push (workers->pool, task, &local_error))
-    {
-      record_failure (workers, task, local_error);
-      g_mutex_lock (&workers->lock);
-      workers->n_done++;
-      g_hash_table_add (workers->done, task);
-      g_cond_broadcast (&workers->cond);
-      g_mutex_unlock (&workers->lock);
-    }
+  g_async_queue_push (workers->queue, task);
 }
 
 /* With the lock held: the result of a wait that is over. */

@@ -267,7 +267,8 @@ oima_cli_main (int argc, char **argv, const char *prog, const char *ostree_verb,
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   pthread_sigmask (SIG_BLOCK, &set, NULL);
-  g_autoptr (GThread) sig_thread = g_thread_new ("signals", signal_thread, cancellable);
+  /* Blocks in sigwait for the life of the process: never joined. */
+  g_thread_unref (g_thread_new ("signals", signal_thread, cancellable));
 
   g_autoptr (GError) error = NULL;
   if (!command->fn (argc, argv, cancellable, &error))

@@ -219,7 +219,7 @@ test_sign_keeps_commit (Fixture *f, gconstpointer data)
 static void
 test_cache (Fixture *f, gconstpointer data)
 {
-  g_autofree char *src = commit_tree (f, "src", FALSE);
+  g_free (commit_tree (f, "src", FALSE));
   OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
   OimaCommitSignProgress s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
   g_autoptr (GError) error = NULL;
@@ -260,7 +260,7 @@ test_cache (Fixture *f, gconstpointer data)
 static void
 test_overwrite (Fixture *f, gconstpointer data)
 {
-  g_autofree char *src = commit_tree (f, "src", FALSE);
+  g_free (commit_tree (f, "src", FALSE));
   g_autoptr (GError) error = NULL;
   OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
   g_assert_true (oima_commit_sign (f->repo, "src", "by-key", &opts, NULL, NULL, NULL, &error));
@@ -282,7 +282,7 @@ test_overwrite (Fixture *f, gconstpointer data)
 static void
 test_filter (Fixture *f, gconstpointer data)
 {
-  g_autofree char *src = commit_tree (f, "src", FALSE);
+  g_free (commit_tree (f, "src", FALSE));
   g_autoptr (GError) error = NULL;
   const char *inc[] = { "/usr/*", NULL };
   const char *exc[] = { "/usr/bin/b", NULL };
@@ -302,7 +302,7 @@ test_filter (Fixture *f, gconstpointer data)
 static void
 test_errors_leave_refs (Fixture *f, gconstpointer data)
 {
-  g_autofree char *src = commit_tree (f, "src", TRUE);
+  g_free (commit_tree (f, "src", TRUE));
   g_autoptr (GError) error = NULL;
   OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
 
