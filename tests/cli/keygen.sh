@@ -66,4 +66,12 @@ run_fail kg-badcurve oima keygen --out badcurve --ec --curve P-999
 assert_error_matches kg-badcurve 'curve|P-999'
 run_fail kg-nout oima keygen
 assert_error_matches kg-nout 'out'
+# Every verb's --help names the verb in its usage line (as `ostree ima VERB`
+# runs it too).
+for verb in sign verify inspect keygen fsck; do
+  "$OSTREE_IMA" "$verb" --help >"help-$verb.out"
+  assert_streq "$(sed -n 2p "help-$verb.out" | awk '{print $1, $2}')" "ostree-ima $verb" "usage line of $verb"
+  PATH="$(dirname "$OSTREE_IMA"):$PATH" ostree ima "$verb" --help >"help-ext-$verb.out"
+  assert_streq "$(sed -n 2p "help-ext-$verb.out" | awk '{print $1, $2}')" "ostree-ima $verb" "usage line of ostree ima $verb"
+done
 echo "PASS: $TEST_NAME"
