@@ -101,7 +101,8 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
   gsize digest_len = 0;
   if (!oima_rewrite_object_hash (object, t->options->algo, digest, &digest_len, cancellable, error))
     return FALSE;
-  g_autoptr (GBytes) ima = oima_digest_signer_sign (t->signer, digest, digest_len, error);
+  g_autoptr (GBytes) ima = oima_digest_signer_sign (
+      t->signer, oima_rewrite_object_get_path (object), digest, digest_len, error);
   if (ima == NULL)
     return FALSE;
   g_autoptr (GVariant) signed_xattrs = oima_xattrs_set (xattrs, OIMA_XATTR_IMA, ima);
@@ -184,6 +185,7 @@ fill_progress (const OimaCommitRewriteStats *rs, ImaTransform *t, OimaCommitSign
   out->evm_removed = g_atomic_int_get (&t->evm_removed);
   out->reencoded = g_atomic_int_get (&t->reencoded);
   out->signatures_made = t->signer ? oima_digest_signer_get_n_signed (t->signer) : 0;
+  out->signatures_reused = oima_sig_reuse_get_n_reused (t->options->reuse);
 }
 
 static void
@@ -211,7 +213,10 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
   ImaTransform t = { options, NULL, 0, 0 };
   g_autoptr (OimaSignCache) cache = NULL;
   if (!options->repair_only)
-    t.signer = oima_digest_signer_new (options->key, options->algo);
+    {
+      t.signer = oima_digest_signer_new (options->key, options->algo);
+      oima_digest_signer_set_reuse (t.signer, options->reuse);
+    }
   if (!options->no_cache && !options->repair_only)
     cache = oima_sign_cache_load (repo, options->key, options->algo);
   ProgressRelay relay = { options, &t };

@@ -17,6 +17,7 @@
 #include "oima-commit-rewrite.h"
 #include "oima-hash.h"
 #include "oima-path-filter.h"
+#include "oima-sig-reuse.h"
 #include "oima-sign-cache.h"
 #include "oima-signing-key.h"
 
@@ -27,9 +28,10 @@ typedef struct
   /* files_changed: objects signed (or taken from the signing cache);
    * files_kept: symlinks, and files already signed (without overwrite). */
   OimaCommitRewriteStats files;
-  guint64 signatures_made; /* distinct content digests signed */
-  guint64 evm_removed;     /* security.evm removed: it covered the old security.ima */
-  guint64 reencoded;       /* xattr lists re-encoded, signatures kept (of files_changed) */
+  guint64 signatures_made;   /* distinct content digests signed */
+  guint64 signatures_reused; /* taken from earlier commits instead */
+  guint64 evm_removed;       /* security.evm removed: it covered the old security.ima */
+  guint64 reencoded;         /* xattr lists re-encoded, signatures kept (of files_changed) */
 } OimaCommitSignProgress;
 
 typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progress,
@@ -49,6 +51,8 @@ typedef struct
   gboolean repair_only;
   /* Sign with md4, md5, sha1 or ripemd160 (else OIMA_ERROR_WEAK_HASH). */
   gboolean allow_weak_hash;
+  /* Earlier commits' signatures to reuse (NULL: none): see oima-sig-reuse.h. */
+  OimaSigReuse *reuse;
   guint n_jobs;           /* 0 = number of CPUs */
   OimaPathFilter *filter; /* NULL = every regular file */
   gboolean no_cache;      /* neither use nor update the repo's signing cache */

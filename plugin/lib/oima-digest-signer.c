@@ -7,6 +7,7 @@ struct _OimaDigestSigner
 {
   OimaSigningKey *key;
   OimaHashAlgo algo;
+  OimaSigReuse *reuse;
   GMutex lock;
   GHashTable *signatures; /* hex digest -> GBytes */
 };
@@ -32,9 +33,19 @@ oima_digest_signer_free (OimaDigestSigner *signer)
   g_free (signer);
 }
 
-GBytes *
-oima_digest_signer_sign (OimaDigestSigner *signer, const guint8 *digest, gsize len, GError **error)
+void
+oima_digest_signer_set_reuse (OimaDigestSigner *signer, OimaSigReuse *reuse)
 {
+  signer->reuse = reuse;
+}
+
+GBytes *
+oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint8 *digest,
+                         gsize len, GError **error)
+{
+  GBytes *reused = oima_sig_reuse_find (signer->reuse, path, digest, len);
+  if (reused)
+    return reused;
   g_autofree char *hex = oima_hex_encode (digest, len);
   g_mutex_lock (&signer->lock);
   GBytes *cached = g_hash_table_lookup (signer->signatures, hex);

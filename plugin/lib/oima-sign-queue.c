@@ -21,6 +21,7 @@ typedef enum
 typedef struct
 {
   char *id;
+  char *path; /* in the commit, for reuse; may be NULL */
   SourceKind kind;
   int dfd;
   char *relpath;
@@ -43,6 +44,7 @@ static void
 request_free (Request *r)
 {
   g_free (r->id);
+  g_free (r->path);
   g_free (r->relpath);
   if (r->fd >= 0)
     close (r->fd);
@@ -88,7 +90,7 @@ sign_request (gpointer task, gpointer user_data, GCancellable *cancellable, GErr
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize len = 0;
   if (hash_request (q, r, digest, &len, cancellable, error))
-    r->ima = oima_digest_signer_sign (q->signer, digest, len, error);
+    r->ima = oima_digest_signer_sign (q->signer, r->path, digest, len, error);
   if (r->ima == NULL)
     {
       g_prefix_error (error, "Signing %s: ", r->id);
@@ -151,9 +153,17 @@ request_new (const char *id, SourceKind kind)
 }
 
 void
-oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, int dfd, const char *relpath)
+oima_sign_queue_set_reuse (OimaSignQueue *queue, OimaSigReuse *reuse)
+{
+  oima_digest_signer_set_reuse (queue->signer, reuse);
+}
+
+void
+oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, const char *path, int dfd,
+                           const char *relpath)
 {
   Request *r = request_new (id, SOURCE_PATH);
+  r->path = g_strdup (path);
   r->dfd = dfd;
   r->relpath = g_strdup (relpath);
   push (queue, r);
@@ -208,12 +218,12 @@ oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable *cancel
 }
 
 GBytes *
-oima_sign_queue_sign_stream (OimaSignQueue *queue, GInputStream *content, GCancellable *cancellable,
-                             GError **error)
+oima_sign_queue_sign_stream (OimaSignQueue *queue, const char *path, GInputStream *content,
+                             GCancellable *cancellable, GError **error)
 {
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize len = 0;
   if (!oima_hash_stream (queue->algo, content, digest, &len, cancellable, error))
     return NULL;
-  return oima_digest_signer_sign (queue->signer, digest, len, error);
+  return oima_digest_signer_sign (queue->signer, path, digest, len, error);
 }

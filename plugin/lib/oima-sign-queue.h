@@ -5,7 +5,8 @@
  * each security.ima value by id.  Identical contents are signed once.
  *
  *   q = oima_sign_queue_new (key, OIMA_HASH_SHA256, 0, &error);
- *   for each file: oima_sign_queue_push_path (q, "/usr/bin/foo", dfd, "usr/bin/foo");
+ *   for each file: oima_sign_queue_push_path (q, "1:/usr/bin/foo", "/usr/bin/foo", dfd,
+ *                                             "usr/bin/foo");
  *   ... later, in any order ...
  *   ima = oima_sign_queue_take (q, "/usr/bin/foo", cancellable, &error);
  */
@@ -14,6 +15,7 @@
 #include <ostree.h>
 
 #include "oima-hash.h"
+#include "oima-sig-reuse.h"
 #include "oima-signing-key.h"
 
 G_BEGIN_DECLS
@@ -29,7 +31,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSignQueue, oima_sign_queue_free)
 
 /* Queue the regular file @relpath under @dfd (not following symlinks).
  * Pushing an id that is already queued is a no-op. Thread-safe. */
-void oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, int dfd, const char *relpath);
+/* Reuse earlier signatures (see oima-sig-reuse.h); call before pushing. */
+void oima_sign_queue_set_reuse (OimaSignQueue *queue, OimaSigReuse *reuse);
+
+/* @path is the file's absolute path in the commit (for reuse). */
+void oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, const char *path, int dfd,
+                                const char *relpath);
 /* Queue the content of an open file; the queue takes ownership of @fd. */
 void oima_sign_queue_push_fd (OimaSignQueue *queue, const char *id, int fd);
 /* Queue the content of a content object of @repo. */
@@ -45,7 +52,7 @@ GBytes *oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable
 
 /* Sign the digest of @content now, on the calling thread (sharing the
  * queue's signature cache). For content that cannot be queued ahead. */
-GBytes *oima_sign_queue_sign_stream (OimaSignQueue *queue, GInputStream *content,
+GBytes *oima_sign_queue_sign_stream (OimaSignQueue *queue, const char *path, GInputStream *content,
                                      GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -41,6 +41,8 @@ static char *opt_cert;
 static char *opt_hash;
 static char *opt_pass_file;
 static int opt_jobs = -1;
+static char **opt_reuse_from;
+static gboolean opt_allow_weak_hash;
 
 static const GOptionEntry commit_options[]
     = { { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
@@ -55,6 +57,11 @@ static const GOptionEntry commit_options[]
           "Read the passphrase of --ima-key from FILE", "FILE" },
         { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
           "Hash and sign on N threads (default: number of CPUs)", "N" },
+        { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
+          "Reuse valid signatures of unchanged files of REV (repeatable): no churn with ECDSA",
+          "REV" },
+        { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
+          "Allow --ima-hash=md5, sha1 or rmd160", NULL },
         { NULL } };
 
 typedef struct
@@ -62,6 +69,7 @@ typedef struct
   OimaSigningKey *key;
   OimaHashAlgo algo;
   OimaSignQueue *queue;
+  OimaSigReuse *reuse;        /* outlives the queue */
   guint tree_serial;          /* ids of read-ahead work are "<serial>:<path>" */
   GArray *tree_dfds;          /* dfds the queue reads relative to, closed at the end */
   int current_dfd;            /* dup of the current dir= tree, or -1 */
@@ -82,6 +90,7 @@ ima_commit_free (ImaCommit *self)
     }
   g_clear_pointer (&self->by_object, g_hash_table_unref);
   g_clear_pointer (&self->objects_queued, g_hash_table_unref);
+  g_clear_pointer (&self->reuse, oima_sig_reuse_free);
   g_clear_pointer (&self->key, oima_signing_key_unref);
   g_free (self);
 }
@@ -119,6 +128,7 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                           : opt_hash       ? "--ima-hash"
                           : opt_pass_file  ? "--ima-key-pass-file"
                           : opt_jobs != -1 ? "--ima-jobs"
+                          : opt_reuse_from ? "--ima-reuse-from"
                                            : NULL;
       if (stray)
         {
@@ -159,6 +169,14 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                    "--ima-hash: %s is not available in this OpenSSL", opt_hash);
       return FALSE;
     }
+  if (oima_hash_algo_is_weak (algo) && !opt_allow_weak_hash)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--ima-hash: %s is too weak to sign with: the kernel accepts it, but collisions "
+                   "are practical (--ima-allow-weak-hash signs with it anyway)",
+                   oima_hash_algo_name (algo));
+      return FALSE;
+    }
 
   OimaKeySpec spec
       = { .key = opt_key, .pass_file = opt_pass_file, .pass_from_env = TRUE, .cert = opt_cert };
@@ -188,6 +206,18 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
       ima_commit_free (self);
       return FALSE;
     }
+  if (opt_reuse_from)
+    {
+      self->reuse = oima_sig_reuse_new (self->key, algo);
+      for (char **r = opt_reuse_from; *r; r++)
+        if (!oima_sig_reuse_add_commit (self->reuse, commit->repo, *r, cancellable, error))
+          {
+            g_prefix_error (error, "--ima-reuse-from=%s: ", *r);
+            ima_commit_free (self);
+            return FALSE;
+          }
+      oima_sign_queue_set_reuse (self->queue, self->reuse);
+    }
 
   commit->plugin_data = self;
   *out_active = TRUE;
@@ -204,7 +234,7 @@ queue_file (int dfd, const char *relpath, const char *path, const struct stat *s
   if (S_ISREG (st->st_mode))
     {
       g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, path);
-      oima_sign_queue_push_path (self->queue, id, dfd, relpath);
+      oima_sign_queue_push_path (self->queue, id, path, dfd, relpath);
     }
   return TRUE;
 }
@@ -296,7 +326,7 @@ sign_file_now (ImaCommit *self, const OstreePluginFile *file, GCancellable *canc
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no content to sign");
       return NULL;
     }
-  return oima_sign_queue_sign_stream (self->queue, in, cancellable, error);
+  return oima_sign_queue_sign_stream (self->queue, file->path, in, cancellable, error);
 }
 
 static GBytes *

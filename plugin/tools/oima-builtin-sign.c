@@ -18,6 +18,8 @@ static char **opt_exclude;
 static gboolean opt_no_cache;
 static gboolean opt_repair;
 static gboolean opt_allow_weak_hash;
+static char **opt_reuse_from;
+static gboolean opt_no_reuse;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
@@ -38,6 +40,11 @@ static GOptionEntry options[] = {
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
   { "allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
     "Sign with md5, sha1 or rmd160 (the kernel accepts them; attackers like them)", NULL },
+  { "reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
+    "Reuse valid signatures of unchanged files of REV (repeatable; default: TARGET_REF's commit)",
+    "REV" },
+  { "no-reuse", 0, 0, G_OPTION_ARG_NONE, &opt_no_reuse,
+    "Sign every file afresh (ECDSA then changes every object)", NULL },
   { "repair", 0, 0, G_OPTION_ARG_NONE, &opt_repair,
     "Sign nothing: re-encode xattr lists ostree cannot check out, keeping every value", NULL },
   { "no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
@@ -80,8 +87,15 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
   if (key == NULL && !opt_repair)
     return FALSE;
 
+  g_autoptr (OimaSigReuse) reuse = NULL;
+  if (!opt_repair
+      && !oima_cli_load_reuse (repo, key, algo, opt_reuse_from, opt_no_reuse, argv[2], &reuse,
+                               cancellable, error))
+    return FALSE;
+
   OimaCommitSignOptions sign_opts = {
     .key = key,
+    .reuse = reuse,
     .algo = algo,
     .overwrite = opt_overwrite,
     .repair_only = opt_repair,

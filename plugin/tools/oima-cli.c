@@ -95,6 +95,39 @@ oima_cli_load_key (OimaKeySpec *spec, GError **error)
   return oima_key_spec_load (spec, NULL, error);
 }
 
+gboolean
+oima_cli_load_reuse (OstreeRepo *repo, OimaSigningKey *key, OimaHashAlgo algo, char **reuse_from,
+                     gboolean no_reuse, const char *target_ref, OimaSigReuse **out_reuse,
+                     GCancellable *cancellable, GError **error)
+{
+  *out_reuse = NULL;
+  if (no_reuse)
+    return TRUE;
+  g_autoptr (OimaSigReuse) reuse = oima_sig_reuse_new (key, algo);
+  if (reuse_from)
+    {
+      for (char **r = reuse_from; *r; r++)
+        if (!oima_sig_reuse_add_commit (reuse, repo, *r, cancellable, error))
+          {
+            g_prefix_error (error, "--reuse-from=%s: ", *r);
+            return FALSE;
+          }
+      *out_reuse = g_steal_pointer (&reuse);
+      return TRUE;
+    }
+  /* By default the target's current commit: a rebuild changes only what
+   * changed, whatever the key type. */
+  g_autofree char *current = NULL;
+  if (target_ref == NULL || !ostree_repo_resolve_rev (repo, target_ref, TRUE, &current, error))
+    return target_ref == NULL;
+  if (current == NULL)
+    return TRUE;
+  if (!oima_sig_reuse_add_commit (reuse, repo, current, cancellable, error))
+    return FALSE;
+  *out_reuse = g_steal_pointer (&reuse);
+  return TRUE;
+}
+
 OimaTrust *
 oima_cli_load_trust (char **certs, GError **error)
 {
@@ -158,6 +191,9 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
                " from the cache, %" G_GUINT64_FORMAT " symlinks or already signed)\n",
                stats.signatures_made, stats.files.files_cached,
                stats.files.files_kept + stats.reencoded);
+      if (stats.signatures_reused > 0)
+        g_print ("Reused %" G_GUINT64_FORMAT " signatures of earlier commits (unchanged files)\n",
+                 stats.signatures_reused);
       if (stats.reencoded > 0)
         g_print ("Re-encoded the xattrs of %" G_GUINT64_FORMAT
                  " already signed objects (signatures kept)\n",

@@ -52,6 +52,13 @@ gboolean oima_cli_parse (int *argc, char ***argv, const GOptionEntry *entries, c
  * OSTREE_IMA_KEY_PASS.  (oima_cli_main adds the hints to errors.) */
 OimaSigningKey *oima_cli_load_key (OimaKeySpec *spec, GError **error);
 
+/* The signatures to reuse: those of every commit in @reuse_from, or, when
+ * it is NULL, of @target_ref's current commit if there is one.  NULL
+ * without error when there is nothing to reuse or @no_reuse. */
+gboolean oima_cli_load_reuse (OstreeRepo *repo, OimaSigningKey *key, OimaHashAlgo algo,
+                              char **reuse_from, gboolean no_reuse, const char *target_ref,
+                              OimaSigReuse **out_reuse, GCancellable *cancellable, GError **error);
+
 /* Every certificate file or directory of @certs. */
 OimaTrust *oima_cli_load_trust (char **certs, GError **error);
 

@@ -47,7 +47,11 @@ ima_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
   g_autoptr (OimaSigningKey) key = oima_cli_load_key (&spec, error);
   if (key == NULL)
     return FALSE;
-  OimaCommitSignOptions sign_opts = { .key = key, .algo = algo, .overwrite = opt_overwrite };
+  g_autoptr (OimaSigReuse) reuse = NULL;
+  if (!oima_cli_load_reuse (repo, key, algo, NULL, FALSE, target_ref, &reuse, cancellable, error))
+    return FALSE;
+  OimaCommitSignOptions sign_opts
+      = { .key = key, .algo = algo, .overwrite = opt_overwrite, .reuse = reuse };
   return oima_cli_sign_commit (repo, src_rev, target_ref, &sign_opts, cancellable, error);
 }
 

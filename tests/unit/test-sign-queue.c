@@ -36,9 +36,9 @@ test_queue (void)
       g_autofree char *content = g_strdup_printf ("content %d\n", i % 10);
       g_assert_true (g_file_set_contents (path, content, -1, &error));
       g_autofree char *id = g_strdup_printf ("/usr/f%d", i);
-      oima_sign_queue_push_path (q, id, dfd, name);
+      oima_sign_queue_push_path (q, id, NULL, dfd, name);
     }
-  oima_sign_queue_push_path (q, "/missing", dfd, "no-such-file");
+  oima_sign_queue_push_path (q, "/missing", NULL, dfd, "no-such-file");
   g_assert_true (oima_sign_queue_contains (q, "/usr/f3"));
 
   /* Take in reverse order; each verifies against its own content. */
@@ -65,7 +65,7 @@ test_queue (void)
 
   /* Streams share the cache: "content 1\n" was signed already. */
   g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data ("content 1\n", 10, NULL);
-  g_autoptr (GBytes) ima = oima_sign_queue_sign_stream (q, in, NULL, &error);
+  g_autoptr (GBytes) ima = oima_sign_queue_sign_stream (q, NULL, in, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (ima);
 

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Signatures of earlier commits, reused so that a rebuild of unchanged
+ * files gives byte-identical objects.  ECDSA signatures are randomized:
+ * without reuse every rebuild changes every signed object, every device
+ * downloads the whole OS again and static deltas are as large as it.
+ *
+ *   g_autoptr(OimaSigReuse) reuse = oima_sig_reuse_new (key, OIMA_HASH_SHA256);
+ *   oima_sig_reuse_add_commit (reuse, repo, "exampleos/stable", cancellable, &error);
+ *   ... per file, on any thread:
+ *   GBytes *ima = oima_sig_reuse_find (reuse, "/usr/bin/sh", digest, len);  // or NULL
+ *
+ * A value is reused only for the same path, when it is a signature v2 with
+ * this key's key id and hash algorithm and it verifies with this key's
+ * public half over the new content's digest.
+ */
+#pragma once
+
+#include <ostree.h>
+
+#include "oima-hash.h"
+#include "oima-signing-key.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OimaSigReuse OimaSigReuse;
+
+OimaSigReuse *oima_sig_reuse_new (OimaSigningKey *key, OimaHashAlgo algo);
+void oima_sig_reuse_free (OimaSigReuse *reuse);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSigReuse, oima_sig_reuse_free)
+
+/* Remember the security.ima of every regular file of @rev that this key
+ * could have made.  Call before sharing @reuse between threads. */
+gboolean oima_sig_reuse_add_commit (OimaSigReuse *reuse, OstreeRepo *repo, const char *rev,
+                                    GCancellable *cancellable, GError **error);
+
+/* The remembered value for @path if it is this key's signature over
+ * @digest (a new reference), else NULL.  Thread-safe. */
+GBytes *oima_sig_reuse_find (OimaSigReuse *reuse, const char *path, const guint8 *digest,
+                             gsize digest_len);
+
+/* How many values oima_sig_reuse_find returned. */
+guint oima_sig_reuse_get_n_reused (OimaSigReuse *reuse);
+
+G_END_DECLS
