@@ -117,7 +117,7 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
     *out_xattrs = g_steal_pointer (&signed_xattrs);
   /* Objects that had no security.ima give the same result with and without
    * overwrite: only those are remembered. */
-  *out_cacheable = old_ima == NULL;
+  *out_cacheable = old_ima == NULL && t->options->hash_only == NULL;
   return TRUE;
 }
 
@@ -184,6 +184,7 @@ fill_progress (const OimaCommitRewriteStats *rs, ImaTransform *t, OimaCommitSign
   out->files = *rs;
   out->evm_removed = g_atomic_int_get (&t->evm_removed);
   out->reencoded = g_atomic_int_get (&t->reencoded);
+  out->hashed = t->signer ? oima_digest_signer_get_n_hashed (t->signer) : 0;
   out->signatures_made = t->signer ? oima_digest_signer_get_n_signed (t->signer) : 0;
   out->signatures_reused = oima_sig_reuse_get_n_reused (t->options->reuse);
 }
@@ -216,8 +217,10 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
     {
       t.signer = oima_digest_signer_new (options->key, options->algo);
       oima_digest_signer_set_reuse (t.signer, options->reuse);
+      oima_digest_signer_set_hash_only (t.signer, options->hash_only);
     }
-  if (!options->no_cache && !options->repair_only)
+  /* The cache maps an object to its signed self: hash-only runs skip it. */
+  if (!options->no_cache && !options->repair_only && options->hash_only == NULL)
     cache = oima_sign_cache_load (repo, options->key, options->algo);
   ProgressRelay relay = { options, &t };
   OimaCommitRewriteOptions rewrite_opts = {

@@ -32,6 +32,7 @@ typedef struct
   guint64 signatures_reused; /* taken from earlier commits instead */
   guint64 evm_removed;       /* security.evm removed: it covered the old security.ima */
   guint64 reencoded;         /* xattr lists re-encoded, signatures kept (of files_changed) */
+  guint64 hashed;            /* given a hash (hash_only), not a signature (of files_changed) */
 } OimaCommitSignProgress;
 
 typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progress,
@@ -51,6 +52,11 @@ typedef struct
   gboolean repair_only;
   /* Sign with md4, md5, sha1 or ripemd160 (else OIMA_ERROR_WEAK_HASH). */
   gboolean allow_weak_hash;
+  /* Files whose security.ima becomes a hash (0x04, as `evmctl ima_hash`
+   * writes), not a signature: for policies that appraise mutable files by
+   * hash.  NULL: none; a filter without includes: every selected file.
+   * Per content object, its first path in the tree decides. */
+  const OimaPathFilter *hash_only;
   /* Earlier commits' signatures to reuse (NULL: none): see oima-sig-reuse.h. */
   OimaSigReuse *reuse;
   guint n_jobs;           /* 0 = number of CPUs */

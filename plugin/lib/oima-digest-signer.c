@@ -8,6 +8,8 @@ struct _OimaDigestSigner
   OimaSigningKey *key;
   OimaHashAlgo algo;
   OimaSigReuse *reuse;
+  const OimaPathFilter *hash_only;
+  gint n_hashed; /* atomic */
   GMutex lock;
   GHashTable *signatures; /* hex digest -> GBytes */
 };
@@ -39,10 +41,27 @@ oima_digest_signer_set_reuse (OimaDigestSigner *signer, OimaSigReuse *reuse)
   signer->reuse = reuse;
 }
 
+void
+oima_digest_signer_set_hash_only (OimaDigestSigner *signer, const OimaPathFilter *hash_only)
+{
+  signer->hash_only = hash_only;
+}
+
+guint
+oima_digest_signer_get_n_hashed (OimaDigestSigner *signer)
+{
+  return (guint)g_atomic_int_get (&signer->n_hashed);
+}
+
 GBytes *
 oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint8 *digest,
                          gsize len, GError **error)
 {
+  if (signer->hash_only && path && oima_path_filter_matches (signer->hash_only, path))
+    {
+      g_atomic_int_inc (&signer->n_hashed);
+      return oima_xattr_encode_digest (signer->algo, digest, len, error);
+    }
   GBytes *reused = oima_sig_reuse_find (signer->reuse, path, digest, len);
   if (reused)
     return reused;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "oima-hash.h"
+#include "oima-path-filter.h"
 #include "oima-sig-reuse.h"
 #include "oima-signing-key.h"
 
@@ -22,8 +23,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDigestSigner, oima_digest_signer_free)
  * caller for the signer's life) when they are valid for a path. */
 void oima_digest_signer_set_reuse (OimaDigestSigner *signer, OimaSigReuse *reuse);
 
-/* The security.ima value (signature v2) for @digest of the file at @path
- * (may be NULL: no reuse). */
+/* Files matching @hash_only (kept alive by the caller; NULL: none) get a
+ * hash value (0x04, as `evmctl ima_hash` writes) instead of a signature. */
+void oima_digest_signer_set_hash_only (OimaDigestSigner *signer, const OimaPathFilter *hash_only);
+guint oima_digest_signer_get_n_hashed (OimaDigestSigner *signer);
+
+/* The security.ima value (signature v2, or a hash, see above) for @digest
+ * of the file at @path (may be NULL: no reuse, no hash-only). */
 GBytes *oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint8 *digest,
                                  gsize len, GError **error);
 

@@ -153,6 +153,12 @@ request_new (const char *id, SourceKind kind)
 }
 
 void
+oima_sign_queue_set_hash_only (OimaSignQueue *queue, const OimaPathFilter *hash_only)
+{
+  oima_digest_signer_set_hash_only (queue->signer, hash_only);
+}
+
+void
 oima_sign_queue_set_reuse (OimaSignQueue *queue, OimaSigReuse *reuse)
 {
   oima_digest_signer_set_reuse (queue->signer, reuse);

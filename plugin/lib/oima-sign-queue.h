@@ -15,6 +15,7 @@
 #include <ostree.h>
 
 #include "oima-hash.h"
+#include "oima-path-filter.h"
 #include "oima-sig-reuse.h"
 #include "oima-signing-key.h"
 
@@ -31,6 +32,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSignQueue, oima_sign_queue_free)
 
 /* Queue the regular file @relpath under @dfd (not following symlinks).
  * Pushing an id that is already queued is a no-op. Thread-safe. */
+/* Hash, not sign, files whose path matches @hash_only (see
+ * oima-digest-signer.h); call before pushing. */
+void oima_sign_queue_set_hash_only (OimaSignQueue *queue, const OimaPathFilter *hash_only);
+
 /* Reuse earlier signatures (see oima-sig-reuse.h); call before pushing. */
 void oima_sign_queue_set_reuse (OimaSignQueue *queue, OimaSigReuse *reuse);
 

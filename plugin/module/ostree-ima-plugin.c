@@ -43,6 +43,20 @@ static char *opt_pass_file;
 static int opt_jobs = -1;
 static char **opt_reuse_from;
 static gboolean opt_allow_weak_hash;
+static gboolean opt_hash_only;
+static GPtrArray *opt_hash_only_globs;
+
+static gboolean
+parse_hash_only (const char *name, const char *value, gpointer data, GError **error)
+{
+  opt_hash_only = TRUE;
+  if (value == NULL)
+    return TRUE;
+  if (opt_hash_only_globs == NULL)
+    opt_hash_only_globs = g_ptr_array_new ();
+  g_ptr_array_add (opt_hash_only_globs, g_strdup (value));
+  return TRUE;
+}
 
 static const GOptionEntry commit_options[]
     = { { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
@@ -60,6 +74,8 @@ static const GOptionEntry commit_options[]
         { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
           "Reuse valid signatures of unchanged files of REV (repeatable): no churn with ECDSA",
           "REV" },
+        { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
+          "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
         { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
           "Allow --ima-hash=md5, sha1 or rmd160", NULL },
         { NULL } };
@@ -70,6 +86,7 @@ typedef struct
   OimaHashAlgo algo;
   OimaSignQueue *queue;
   OimaSigReuse *reuse;        /* outlives the queue */
+  OimaPathFilter *hash_only;  /* outlives the queue */
   guint tree_serial;          /* ids of read-ahead work are "<serial>:<path>" */
   GArray *tree_dfds;          /* dfds the queue reads relative to, closed at the end */
   int current_dfd;            /* dup of the current dir= tree, or -1 */
@@ -91,6 +108,7 @@ ima_commit_free (ImaCommit *self)
   g_clear_pointer (&self->by_object, g_hash_table_unref);
   g_clear_pointer (&self->objects_queued, g_hash_table_unref);
   g_clear_pointer (&self->reuse, oima_sig_reuse_free);
+  g_clear_pointer (&self->hash_only, oima_path_filter_free);
   g_clear_pointer (&self->key, oima_signing_key_unref);
   g_free (self);
 }
@@ -129,6 +147,7 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                           : opt_pass_file  ? "--ima-key-pass-file"
                           : opt_jobs != -1 ? "--ima-jobs"
                           : opt_reuse_from ? "--ima-reuse-from"
+                          : opt_hash_only  ? "--ima-hash-only"
                                            : NULL;
       if (stray)
         {
@@ -205,6 +224,21 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
     {
       ima_commit_free (self);
       return FALSE;
+    }
+  if (opt_hash_only)
+    {
+      if (opt_hash_only_globs)
+        g_ptr_array_add (opt_hash_only_globs, NULL);
+      self->hash_only = oima_path_filter_new (
+          opt_hash_only_globs ? (const char *const *)opt_hash_only_globs->pdata : NULL, NULL,
+          error);
+      if (self->hash_only == NULL)
+        {
+          g_prefix_error (error, "--ima-hash-only: ");
+          ima_commit_free (self);
+          return FALSE;
+        }
+      oima_sign_queue_set_hash_only (self->queue, self->hash_only);
     }
   if (opt_reuse_from)
     {
@@ -333,6 +367,11 @@ static GBytes *
 get_ima_value (ImaCommit *self, const OstreePluginFile *file, GCancellable *cancellable,
                GError **error)
 {
+  /* Content taken by object is signed once per object: a hash-only path
+   * gets its own value. */
+  if (file->source_checksum && self->hash_only
+      && oima_path_filter_matches (self->hash_only, file->path))
+    return sign_file_now (self, file, cancellable, error);
   if (file->source_checksum)
     {
       GBytes *cached = g_hash_table_lookup (self->by_object, file->source_checksum);

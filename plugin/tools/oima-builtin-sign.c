@@ -19,6 +19,23 @@ static gboolean opt_no_cache;
 static gboolean opt_repair;
 static gboolean opt_allow_weak_hash;
 static char **opt_reuse_from;
+static gboolean opt_hash_only;
+static GPtrArray *opt_hash_only_globs;
+
+/* --hash-only (every selected file) or --hash-only=GLOB (repeatable).  GOption
+ * would take the word after a bare --hash-only as its value: the verb
+ * rewrites a bare one to --hash-only-all first. */
+static gboolean
+parse_hash_only (const char *name, const char *value, gpointer data, GError **error)
+{
+  opt_hash_only = TRUE;
+  if (value == NULL)
+    return TRUE;
+  if (opt_hash_only_globs == NULL)
+    opt_hash_only_globs = g_ptr_array_new ();
+  g_ptr_array_add (opt_hash_only_globs, g_strdup (value));
+  return TRUE;
+}
 static gboolean opt_no_reuse;
 
 static GOptionEntry options[] = {
@@ -40,6 +57,12 @@ static GOptionEntry options[] = {
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
   { "allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
     "Sign with md5, sha1 or rmd160 (the kernel accepts them; attackers like them)", NULL },
+  { "hash-only", 0, 0, G_OPTION_ARG_CALLBACK, parse_hash_only,
+    "Write a hash (0x04), not a signature, for every file (bare) or those matching GLOB "
+    "(--hash-only=GLOB, repeatable)",
+    "GLOB" },
+  { "hash-only-all", 0, G_OPTION_FLAG_HIDDEN | G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+    parse_hash_only, NULL, NULL },
   { "reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
     "Reuse valid signatures of unchanged files of REV (repeatable; default: TARGET_REF's commit)",
     "REV" },
@@ -55,6 +78,9 @@ static GOptionEntry options[] = {
 gboolean
 oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
+  for (int i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
+    if (g_str_equal (argv[i], "--hash-only"))
+      argv[i] = (char *)"--hash-only-all";
   if (!oima_cli_parse (&argc, &argv, options, "SRC_REV TARGET_REF",
                        "Write a new commit of SRC_REV where every selected regular file "
                        "carries an IMA signature,\nand point TARGET_REF at it.",
@@ -87,6 +113,17 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
   if (key == NULL && !opt_repair)
     return FALSE;
 
+  g_autoptr (OimaPathFilter) hash_only = NULL;
+  if (opt_hash_only)
+    {
+      if (opt_hash_only_globs)
+        g_ptr_array_add (opt_hash_only_globs, NULL);
+      hash_only = oima_path_filter_new (
+          opt_hash_only_globs ? (const char *const *)opt_hash_only_globs->pdata : NULL, NULL,
+          error);
+      if (hash_only == NULL)
+        return FALSE;
+    }
   g_autoptr (OimaSigReuse) reuse = NULL;
   if (!opt_repair
       && !oima_cli_load_reuse (repo, key, algo, opt_reuse_from, opt_no_reuse, argv[2], &reuse,
@@ -96,6 +133,7 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
   OimaCommitSignOptions sign_opts = {
     .key = key,
     .reuse = reuse,
+    .hash_only = hash_only,
     .algo = algo,
     .overwrite = opt_overwrite,
     .repair_only = opt_repair,

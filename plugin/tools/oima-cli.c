@@ -184,13 +184,16 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
     {
       g_print ("Signed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                " content objects with %s key %08x, %s",
-               stats.files.files_changed - stats.reencoded, stats.files.files_total,
+               stats.files.files_changed - stats.reencoded - stats.hashed, stats.files.files_total,
                oima_signing_key_describe (opts.key), oima_signing_key_get_keyid (opts.key),
                oima_hash_algo_name (opts.algo));
       g_print (" (%" G_GUINT64_FORMAT " signatures made, %" G_GUINT64_FORMAT
                " from the cache, %" G_GUINT64_FORMAT " symlinks or already signed)\n",
                stats.signatures_made, stats.files.files_cached,
                stats.files.files_kept + stats.reencoded);
+      if (stats.hashed > 0)
+        g_print ("Wrote a hash, not a signature, for %" G_GUINT64_FORMAT " objects\n",
+                 stats.hashed);
       if (stats.signatures_reused > 0)
         g_print ("Reused %" G_GUINT64_FORMAT " signatures of earlier commits (unchanged files)\n",
                  stats.signatures_reused);
