@@ -26,7 +26,10 @@ typedef enum
   OIMA_ERROR_BAD_GLOB,          /* a path glob is not absolute or not valid */
   OIMA_ERROR_EXISTING_VALUE,    /* an existing security.ima would be kept but is malformed */
   OIMA_ERROR_WEAK_HASH,         /* md4/md5/sha1/rmd160: refused unless explicitly allowed */
-  OIMA_ERROR_EMPTY_SELECTION,   /* no regular file selected: nothing to sign or check */
+  OIMA_ERROR_EMPTY_SELECTION,
+  OIMA_ERROR_INSECURE_KEY,
+  /* an unencrypted private key readable by group or others */ /* no regular file selected: nothing
+                                                                  to sign or check */
 } OimaErrorCode;
 
 /* Set an OIMA_ERROR and return FALSE. */

@@ -48,23 +48,25 @@ is_uri (const char *key)
 }
 
 static gboolean
-check_readable_file (const char *what, const char *path, GError **error)
+check_readable_file (const char *what, const char *path, struct stat *out_st, GError **error)
 {
-  struct stat st;
-  if (stat (path, &st) < 0)
+  struct stat st_local;
+  struct stat *st_p = out_st ? out_st : &st_local;
+  if (stat (path, st_p) < 0)
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s %s: %s", what, path,
                    g_strerror (errsv));
       return FALSE;
     }
-  if (!S_ISREG (st.st_mode))
+  if (!S_ISREG (st_p->st_mode))
     return oima_throw (error, "%s %s: not a regular file", what, path);
   return TRUE;
 }
 
 static EVP_PKEY *
-load_from_store (const char *uri, const char *display, const char *passphrase, GError **error)
+load_from_store (const char *uri, const char *display, const char *passphrase,
+                 gboolean *out_encrypted, GError **error)
 {
   PassphraseRequest req = { passphrase, FALSE };
   UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback (passphrase_cb, 0);
@@ -92,6 +94,8 @@ load_from_store (const char *uri, const char *display, const char *passphrase, G
     }
   UI_destroy_method (ui);
 
+  if (out_encrypted)
+    *out_encrypted = req.asked;
   if (pkey != NULL)
     {
       ERR_clear_error ();
@@ -115,8 +119,8 @@ load_from_store (const char *uri, const char *display, const char *passphrase, G
 }
 
 EVP_PKEY *
-oima_key_loader_load_private (const char *key, const char *passphrase, gboolean *out_from_token,
-                              GError **error)
+oima_key_loader_load_private (const char *key, const char *passphrase, gboolean refuse_insecure,
+                              gboolean *out_from_token, GError **error)
 {
   *out_from_token = FALSE;
   if (key == NULL || *key == '\0')
@@ -137,20 +141,32 @@ oima_key_loader_load_private (const char *key, const char *passphrase, gboolean 
     {
       /* Any other scheme an OpenSSL provider registered (file:, ...).  Do
        * not echo the URI: it may carry a PIN. */
-      return load_from_store (key, "(store URI)", passphrase, error);
+      return load_from_store (key, "(store URI)", passphrase, NULL, error);
     }
 
-  if (!check_readable_file ("Private key", key, error))
+  struct stat st;
+  if (!check_readable_file ("Private key", key, &st, error))
     return NULL;
   g_autofree char *abs = g_canonicalize_filename (key, NULL);
   g_autofree char *uri = g_strconcat ("file:", abs, NULL);
-  return load_from_store (uri, key, passphrase, error);
+  gboolean encrypted = FALSE;
+  EVP_PKEY *pkey = load_from_store (uri, key, passphrase, &encrypted, error);
+  if (pkey != NULL && refuse_insecure && !encrypted && (st.st_mode & 0077) != 0)
+    {
+      EVP_PKEY_free (pkey);
+      return oima_throw_code (error, OIMA_ERROR_INSECURE_KEY,
+                              "Private key %s is not encrypted and is readable by group or "
+                              "others (mode %04o): anyone who can read it can sign",
+                              key, (unsigned)(st.st_mode & 07777)),
+             NULL;
+    }
+  return pkey;
 }
 
 GPtrArray *
 oima_key_loader_load_certs (const char *path, GError **error)
 {
-  if (!check_readable_file ("Certificate", path, error))
+  if (!check_readable_file ("Certificate", path, NULL, error))
     return NULL;
   g_autofree char *contents = NULL;
   gsize len = 0;

@@ -11,9 +11,12 @@
 
 G_BEGIN_DECLS
 
-/* @out_from_token is set when the key lives in a hardware/soft token. */
+/* @out_from_token is set when the key lives in a hardware/soft token.
+ * With @refuse_insecure, an unencrypted key file that group or others can
+ * read is OIMA_ERROR_INSECURE_KEY. */
 EVP_PKEY *oima_key_loader_load_private (const char *key, const char *passphrase,
-                                        gboolean *out_from_token, GError **error);
+                                        gboolean refuse_insecure, gboolean *out_from_token,
+                                        GError **error);
 
 /* One certificate, PEM or DER. */
 X509 *oima_key_loader_load_cert (const char *path, GError **error);

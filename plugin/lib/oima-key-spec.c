@@ -112,7 +112,8 @@ oima_key_spec_load (const OimaKeySpec *spec, OimaKeySpecPart *out_failed_part, G
   else if (spec->pass_from_env)
     passphrase = oima_passphrase_take_env ();
 
-  g_autoptr (OimaSigningKey) key = oima_signing_key_load (spec->key, passphrase, error);
+  g_autoptr (OimaSigningKey) key = oima_signing_key_load_full (
+      spec->key, passphrase, spec->allow_insecure_perms ? 0 : OIMA_KEY_LOAD_REFUSE_INSECURE, error);
   oima_passphrase_free (passphrase);
   if (key == NULL)
     return fail_at (OIMA_KEY_SPEC_KEY, out_failed_part);

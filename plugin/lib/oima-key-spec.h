@@ -32,6 +32,8 @@ typedef struct
   gboolean pass_from_env; /* else (no pass_file) OSTREE_IMA_KEY_PASS, if set */
   const char *cert;       /* key id from this certificate's subjectKeyIdentifier */
   const char *keyid_hex;  /* or this key id (8 hex digits); not with @cert */
+  /* Accept an unencrypted key file that group or others can read. */
+  gboolean allow_insecure_perms;
 } OimaKeySpec;
 
 /* Which part of a spec an error is about, for front ends to name it. */

@@ -146,8 +146,16 @@ fingerprint_pkey (EVP_PKEY *pkey, GError **error)
 OimaSigningKey *
 oima_signing_key_load (const char *key, const char *passphrase, GError **error)
 {
+  return oima_signing_key_load_full (key, passphrase, 0, error);
+}
+
+OimaSigningKey *
+oima_signing_key_load_full (const char *key, const char *passphrase, OimaKeyLoadFlags flags,
+                            GError **error)
+{
   gboolean from_token = FALSE;
-  g_autoptr (EVP_PKEY) pkey = oima_key_loader_load_private (key, passphrase, &from_token, error);
+  g_autoptr (EVP_PKEY) pkey = oima_key_loader_load_private (
+      key, passphrase, (flags & OIMA_KEY_LOAD_REFUSE_INSECURE) != 0, &from_token, error);
   if (pkey == NULL)
     return NULL;
 

@@ -22,6 +22,16 @@ typedef struct _OimaSigningKey OimaSigningKey;
  * passphrase. */
 OimaSigningKey *oima_signing_key_load (const char *key, const char *passphrase, GError **error);
 
+typedef enum
+{
+  /* An unencrypted key file readable by group or others is
+   * OIMA_ERROR_INSECURE_KEY. */
+  OIMA_KEY_LOAD_REFUSE_INSECURE = 1 << 0,
+} OimaKeyLoadFlags;
+
+OimaSigningKey *oima_signing_key_load_full (const char *key, const char *passphrase,
+                                            OimaKeyLoadFlags flags, GError **error);
+
 OimaSigningKey *oima_signing_key_ref (OimaSigningKey *key);
 void oima_signing_key_unref (OimaSigningKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSigningKey, oima_signing_key_unref)

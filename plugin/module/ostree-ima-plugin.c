@@ -43,6 +43,7 @@ static char *opt_pass_file;
 static int opt_jobs = -1;
 static char **opt_reuse_from;
 static gboolean opt_allow_weak_hash;
+static gboolean opt_allow_insecure_key_perms;
 static gboolean opt_hash_only;
 static GPtrArray *opt_hash_only_globs;
 
@@ -76,6 +77,8 @@ static const GOptionEntry commit_options[]
           "REV" },
         { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
           "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
+        { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
+          "Use an unencrypted --ima-key file that group or others can read", NULL },
         { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
           "Allow --ima-hash=md5, sha1 or rmd160", NULL },
         { NULL } };
@@ -122,6 +125,8 @@ add_hint (GError *error, const char *flag)
       || g_error_matches (error, OIMA_ERROR, OIMA_ERROR_SECRET_IN_URI))
     hint = "give it in a file with --ima-key-pass-file FILE or in the environment "
            "variable " OIMA_KEY_PASS_ENV;
+  else if (g_error_matches (error, OIMA_ERROR, OIMA_ERROR_INSECURE_KEY))
+    hint = "chmod 0600 it or encrypt it; --ima-allow-insecure-key-perms uses it anyway";
   else if (g_error_matches (error, OIMA_ERROR, OIMA_ERROR_NO_KEY))
     hint = "give --ima-key=KEY";
   g_autofree char *msg = hint ? g_strdup_printf ("%s (%s)", error->message, hint) : NULL;
@@ -197,8 +202,11 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
       return FALSE;
     }
 
-  OimaKeySpec spec
-      = { .key = opt_key, .pass_file = opt_pass_file, .pass_from_env = TRUE, .cert = opt_cert };
+  OimaKeySpec spec = { .key = opt_key,
+                       .pass_file = opt_pass_file,
+                       .pass_from_env = TRUE,
+                       .cert = opt_cert,
+                       .allow_insecure_perms = opt_allow_insecure_key_perms };
   OimaKeySpecPart failed = OIMA_KEY_SPEC_KEY;
   g_autoptr (OimaSigningKey) key = oima_key_spec_load (&spec, &failed, error);
   if (key == NULL)

@@ -18,6 +18,7 @@ static char **opt_exclude;
 static gboolean opt_no_cache;
 static gboolean opt_repair;
 static gboolean opt_allow_weak_hash;
+static gboolean opt_allow_insecure_key_perms;
 static char **opt_reuse_from;
 static gboolean opt_hash_only;
 static GPtrArray *opt_hash_only_globs;
@@ -55,6 +56,8 @@ static GOptionEntry options[] = {
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
+    "Use an unencrypted key file that group or others can read", NULL },
   { "allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
     "Sign with md5, sha1 or rmd160 (the kernel accepts them; attackers like them)", NULL },
   { "hash-only", 0, 0, G_OPTION_ARG_CALLBACK, parse_hash_only,
@@ -106,9 +109,11 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
   g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
   if (repo == NULL)
     return FALSE;
-  OimaKeySpec spec = {
-    .key = opt_key, .pass_file = opt_key_pass_file, .cert = opt_cert, .keyid_hex = opt_keyid
-  };
+  OimaKeySpec spec = { .key = opt_key,
+                       .pass_file = opt_key_pass_file,
+                       .cert = opt_cert,
+                       .keyid_hex = opt_keyid,
+                       .allow_insecure_perms = opt_allow_insecure_key_perms };
   g_autoptr (OimaSigningKey) key = opt_repair ? NULL : oima_cli_load_key (&spec, error);
   if (key == NULL && !opt_repair)
     return FALSE;

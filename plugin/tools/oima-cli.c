@@ -74,6 +74,9 @@ oima_cli_add_hint (GError *error, const char *key_flag, const char *pass_flag)
     case OIMA_ERROR_WEAK_HASH:
       hint = "--allow-weak-hash signs or accepts it anyway";
       break;
+    case OIMA_ERROR_INSECURE_KEY:
+      hint = "chmod 0600 it or encrypt it; --allow-insecure-key-perms uses it anyway";
+      break;
     case OIMA_ERROR_EMPTY_SELECTION:
       hint = "check REV and --include/--exclude";
       break;

@@ -10,6 +10,7 @@
 static char *opt_repo;
 static gboolean opt_overwrite;
 static char *opt_key_pass_file;
+static gboolean opt_allow_insecure_key_perms;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Repository (required)", "PATH" },
@@ -17,6 +18,8 @@ static GOptionEntry options[] = {
     NULL },
   { "key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_key_pass_file,
     "Read the key's passphrase from FILE (else $OSTREE_IMA_KEY_PASS)", "FILE" },
+  { "allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
+    "Use an unencrypted key file that group or others can read", NULL },
   { NULL },
 };
 
@@ -43,7 +46,9 @@ ima_sign (int argc, char **argv, GCancellable *cancellable, GError **error)
   g_autoptr (OstreeRepo) repo = oima_cli_open_repo (opt_repo, cancellable, error);
   if (repo == NULL)
     return FALSE;
-  OimaKeySpec spec = { .key = key_path, .pass_file = opt_key_pass_file };
+  OimaKeySpec spec = { .key = key_path,
+                       .pass_file = opt_key_pass_file,
+                       .allow_insecure_perms = opt_allow_insecure_key_perms };
   g_autoptr (OimaSigningKey) key = oima_cli_load_key (&spec, error);
   if (key == NULL)
     return FALSE;

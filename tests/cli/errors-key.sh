@@ -99,4 +99,51 @@ state=$(repo_state repo)
 run_fail nokeyopt oima sign --repo=repo "$src" nokeyopt
 assert_error_matches nokeyopt 'key'
 assert_ref_unchanged repo "$state"
+# An unencrypted key readable by group or others is refused unless
+# --allow-insecure-key-perms; an encrypted one is fine (its secret is the
+# passphrase).
+cp key.key.pem loose.key.pem
+chmod 0644 loose.key.pem
+run_fail loose oima sign --repo=repo --key loose.key.pem "$src" loose
+assert_error_matches loose 'loose.key.pem is not encrypted and is readable by group or others \(mode 0644\).*--allow-insecure-key-perms'
+assert_ref_unchanged repo "$state"
+run_ok loose-allowed oima sign --repo=repo --key loose.key.pem --allow-insecure-key-perms "$src" loose
+cp key.enc.pem loose.enc.pem
+chmod 0644 loose.enc.pem
+run_ok loose-encrypted oima sign --repo=repo --key loose.enc.pem --key-pass-file pass.txt "$src" loose-enc
+run_fail loose-dropin oima_sign_dropin --repo=repo "$src" loose-dropin sha256 loose.key.pem
+assert_error_matches loose-dropin 'readable by group or others'
+
+# A passphrase file without end (/dev/zero) is refused, bounded.
+run_fail passzero oima sign --repo=repo --key key.enc.pem --key-pass-file /dev/zero "$src" passzero
+assert_error_matches passzero 'a passphrase file holds at most 4096 bytes'
+# The passphrase leaves the process's environment as soon as it is read:
+# /proc/PID/environ of a running signer no longer shows it, and no message
+# does.
+mkdir -p bigtree/usr/lib
+head -c 400M /dev/zero > bigtree/usr/lib/big
+bigsrc=$(commit_tree repo bigsrc bigtree)
+OSTREE_IMA_KEY_PASS="$PASS" "$OSTREE_IMA" sign --repo=repo --key key.enc.pem --jobs 1 "$bigsrc" big \
+  >big.out 2>big.err &
+pid=$!
+seen_running=0
+for _ in $(seq 1 100); do
+  sleep 0.05
+  [ -r "/proc/$pid/environ" ] || break
+  # Give the key load a moment, then look.
+  if grep -q Signing "/proc/$pid/cmdline" 2>/dev/null || [ "$seen_running" -ge 4 ]; then
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qF "$PASS"; then
+      kill "$pid" 2>/dev/null || true
+      fatal "the passphrase is still in /proc/$pid/environ while signing"
+    fi
+    break
+  fi
+  seen_running=$((seen_running + 1))
+done
+wait "$pid" || fatal "signing with the passphrase in the environment failed: $(cat big.err)"
+assert_not_file_has_content big.out "$PASS"
+assert_not_file_has_content big.err "$PASS"
+for f in "$TEST_TMPDIR"/*.err; do
+  ! grep -qF "$PASS" "$f" || fatal "the passphrase appears in $f"
+done
 echo "PASS: $TEST_NAME"
