@@ -163,6 +163,40 @@ oima_key_loader_load_private (const char *key, const char *passphrase, gboolean 
   return pkey;
 }
 
+static char *
+format_time (const ASN1_TIME *t)
+{
+  struct tm tm;
+  if (ASN1_TIME_to_tm (t, &tm) != 1)
+    return g_strdup ("(unreadable date)");
+  char buf[32];
+  strftime (buf, sizeof buf, "%Y-%m-%d", &tm);
+  return g_strdup (buf);
+}
+
+char *
+oima_cert_describe_problem (X509 *cert)
+{
+  const ASN1_TIME *not_after = X509_get0_notAfter (cert);
+  const ASN1_TIME *not_before = X509_get0_notBefore (cert);
+  char *problem = NULL;
+  if (not_after && X509_cmp_current_time (not_after) < 0)
+    {
+      g_autofree char *when = format_time (not_after);
+      problem = g_strdup_printf ("expired on %s", when);
+    }
+  else if (not_before && X509_cmp_current_time (not_before) > 0)
+    {
+      g_autofree char *when = format_time (not_before);
+      problem = g_strdup_printf ("not valid before %s", when);
+    }
+  else if ((X509_get_extension_flags (cert) & EXFLAG_KUSAGE)
+           && !(X509_get_key_usage (cert) & KU_DIGITAL_SIGNATURE))
+    problem = g_strdup ("its keyUsage does not allow digitalSignature");
+  ERR_clear_error ();
+  return problem;
+}
+
 GPtrArray *
 oima_key_loader_load_certs (const char *path, GError **error)
 {

@@ -24,6 +24,12 @@ X509 *oima_key_loader_load_cert (const char *path, GError **error);
 /* Every certificate in a PEM or DER file (a PEM file may hold several). */
 GPtrArray *oima_key_loader_load_certs (const char *path, GError **error);
 
+/* Why an operator should look at @cert although the kernel would use it
+ * (the kernel ignores validity dates and keyUsage): "expired on ...", "not
+ * valid before ...", "its keyUsage does not allow digitalSignature"; NULL
+ * when there is nothing to say. */
+char *oima_cert_describe_problem (X509 *cert);
+
 /* Key id the kernel finds @cert by: the last 4 bytes of its
  * subjectKeyIdentifier.  FALSE if it has none. */
 gboolean oima_cert_skid_keyid (X509 *cert, guint32 *out_keyid);

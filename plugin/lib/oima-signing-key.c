@@ -19,6 +19,7 @@ struct _OimaSigningKey
   guint32 keyid;
   char *description;
   char *fingerprint;
+  char *cert_problem; /* of the certificate given with use_cert */
   /* Keys that live in a token go through an engine that we do not trust to
    * sign from several threads at once: serialize them.  Per key, no globals. */
   gboolean serialize;
@@ -195,6 +196,7 @@ oima_signing_key_unref (OimaSigningKey *key)
   EVP_PKEY_free (key->pkey);
   g_free (key->description);
   g_free (key->fingerprint);
+  g_free (key->cert_problem);
   g_mutex_clear (&key->sign_lock);
   g_free (key);
 }
@@ -213,12 +215,20 @@ oima_signing_key_use_cert (OimaSigningKey *key, const char *cert_path, GError **
       ERR_clear_error ();
       return oima_throw (error, "Certificate %s does not match the signing key", cert_path);
     }
+  g_free (key->cert_problem);
+  key->cert_problem = oima_cert_describe_problem (cert);
   if (!oima_cert_skid_keyid (cert, &key->keyid))
     return oima_throw (error,
                        "Certificate %s has no subjectKeyIdentifier: the kernel could not find "
                        "it by key id (create it with subjectKeyIdentifier=hash)",
                        cert_path);
   return TRUE;
+}
+
+const char *
+oima_signing_key_get_cert_problem (OimaSigningKey *key)
+{
+  return key->cert_problem;
 }
 
 gboolean

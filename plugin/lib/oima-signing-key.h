@@ -41,6 +41,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSigningKey, oima_signing_key_unref)
  * signing key's. */
 gboolean oima_signing_key_use_cert (OimaSigningKey *key, const char *cert_path, GError **error);
 /* Parse "0x1234abcd" or "1234abcd". */
+/* What oima_cert_describe_problem says of the certificate given to
+ * oima_signing_key_use_cert (expired, keyUsage, ...), or NULL. */
+const char *oima_signing_key_get_cert_problem (OimaSigningKey *key);
+
 gboolean oima_signing_key_set_keyid_hex (OimaSigningKey *key, const char *hex, GError **error);
 
 guint32 oima_signing_key_get_keyid (OimaSigningKey *key);

@@ -23,7 +23,8 @@ typedef struct
 struct _OimaTrust
 {
   gint refcount;
-  GArray *keys; /* TrustedKey; only appended to before the trust is shared */
+  GPtrArray *problems; /* "CERT: expired on ...", for front ends to report */
+  GArray *keys;        /* TrustedKey; only appended to before the trust is shared */
 };
 
 static void
@@ -40,6 +41,7 @@ oima_trust_new (void)
   OimaTrust *self = g_new0 (OimaTrust, 1);
   self->refcount = 1;
   self->keys = g_array_new (FALSE, TRUE, sizeof (TrustedKey));
+  self->problems = g_ptr_array_new_with_free_func (g_free);
   g_array_set_clear_func (self->keys, trusted_key_clear);
   return self;
 }
@@ -57,6 +59,7 @@ oima_trust_unref (OimaTrust *trust)
   if (!g_atomic_int_dec_and_test (&trust->refcount))
     return;
   g_array_unref (trust->keys);
+  g_ptr_array_unref (trust->problems);
   g_free (trust);
 }
 
@@ -108,6 +111,9 @@ add_cert_file (OimaTrust *trust, const char *path, GError **error)
         }
       EVP_PKEY_up_ref (pkey);
       k.pkey = pkey;
+      g_autofree char *problem = oima_cert_describe_problem (cert);
+      if (problem)
+        g_ptr_array_add (trust->problems, g_strdup_printf ("certificate %s: %s", path, problem));
       g_array_append_val (trust->keys, k);
     }
   return TRUE;
@@ -137,6 +143,12 @@ oima_trust_add_path (OimaTrust *trust, const char *path, GError **error)
     if (!add_cert_file (trust, names->pdata[i], error))
       return FALSE;
   return TRUE;
+}
+
+GPtrArray *
+oima_trust_get_problems (OimaTrust *trust)
+{
+  return trust->problems;
 }
 
 guint

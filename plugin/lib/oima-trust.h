@@ -33,6 +33,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaTrust, oima_trust_unref)
 gboolean oima_trust_add_path (OimaTrust *trust, const char *path, GError **error);
 guint oima_trust_get_n_keys (OimaTrust *trust);
 
+/* What an operator should know about the certificates added (expired, not
+ * yet valid, keyUsage without digitalSignature: the kernel uses them all
+ * the same): strings, one line each, owned by @trust. */
+GPtrArray *oima_trust_get_problems (OimaTrust *trust);
+
 /* Verify @ima (may be NULL: unsigned) against the content readable from
  * @content.  @out_detail gets a one-line human explanation for anything but
  * VALID.  Returns FALSE only on I/O errors. Thread-safe. */

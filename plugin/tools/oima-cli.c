@@ -95,7 +95,12 @@ OimaSigningKey *
 oima_cli_load_key (OimaKeySpec *spec, GError **error)
 {
   spec->pass_from_env = TRUE;
-  return oima_key_spec_load (spec, NULL, error);
+  OimaSigningKey *key = oima_key_spec_load (spec, NULL, error);
+  const char *problem = key ? oima_signing_key_get_cert_problem (key) : NULL;
+  if (problem)
+    g_printerr ("warning: certificate %s: %s (the kernel ignores this; operators should not)\n",
+                spec->cert, problem);
+  return key;
 }
 
 gboolean
@@ -138,6 +143,10 @@ oima_cli_load_trust (char **certs, GError **error)
   for (char **c = certs; c && *c; c++)
     if (!oima_trust_add_path (trust, *c, error))
       return NULL;
+  /* The kernel ignores validity dates and keyUsage; operators should not. */
+  GPtrArray *problems = oima_trust_get_problems (trust);
+  for (guint i = 0; i < problems->len; i++)
+    g_printerr ("warning: %s\n", (const char *)problems->pdata[i]);
   return g_steal_pointer (&trust);
 }
 

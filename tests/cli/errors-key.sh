@@ -146,4 +146,30 @@ assert_not_file_has_content big.err "$PASS"
 for f in "$TEST_TMPDIR"/*.err; do
   ! grep -qF "$PASS" "$f" || fatal "the passphrase appears in $f"
 done
+# Certificates the kernel would use but operators should not trust blindly:
+# expired, not yet valid, keyUsage without digitalSignature.  sign warns,
+# verify reports; both still work (the kernel ignores dates and usage).
+dated_cert() {  # NAME START END: a self-signed cert of key.key.pem valid START..END
+  mkdir -p "ca-$1"
+  printf '[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\npolicy = p\ndefault_md = sha256\ncopy_extensions = copy\n[ p ]\ncommonName = supplied\n' >"ca-$1/ca.cnf"
+  : >"ca-$1/index.txt"
+  echo 01 >"ca-$1/serial"
+  openssl req -new -key key.key.pem -subj "/CN=$1" -addext subjectKeyIdentifier=hash -out "ca-$1/req.csr"
+  (cd "ca-$1" && openssl ca -batch -config ca.cnf -selfsign -keyfile ../key.key.pem -in req.csr \
+     -startdate "$2" -enddate "$3" -out "../$1.cert.pem" -notext >/dev/null 2>&1) || fatal "openssl ca $1"
+}
+dated_cert expired 20200101000000Z 20210101000000Z
+dated_cert future 20990101000000Z 21000101000000Z
+openssl req -new -x509 -key key.key.pem -subj /CN=ku -days 30 -addext subjectKeyIdentifier=hash \
+  -addext "keyUsage=critical,keyCertSign" -out ku.cert.pem
+run_ok warn-expired oima sign --repo=repo --key key.key.pem --cert expired.cert.pem "$src" warn-expired
+assert_file_has_content "$TEST_TMPDIR/warn-expired.err" 'warning: certificate expired.cert.pem: expired on 2021-01-01'
+run_ok report-expired oima verify --repo=repo --cert expired.cert.pem warn-expired
+assert_file_has_content "$TEST_TMPDIR/report-expired.err" 'warning: certificate expired.cert.pem: expired on 2021-01-01'
+run_ok warn-future oima sign --repo=repo --key key.key.pem --cert future.cert.pem "$src" warn-future
+assert_file_has_content "$TEST_TMPDIR/warn-future.err" 'not valid before 2099-01-01'
+run_ok warn-ku oima sign --repo=repo --key key.key.pem --cert ku.cert.pem "$src" warn-ku
+assert_file_has_content "$TEST_TMPDIR/warn-ku.err" 'keyUsage does not allow digitalSignature'
+run_ok report-ku oima verify --repo=repo --cert ku.cert.pem warn-ku
+assert_file_has_content "$TEST_TMPDIR/report-ku.err" 'ku.cert.pem: its keyUsage does not allow digitalSignature'
 echo "PASS: $TEST_NAME"
