@@ -690,3 +690,17 @@ assert_tree_kept() {
 content_of() {
   ostree --repo="$1" show "$2" | awk '/^ContentChecksum:/ {print $2}'
 }
+
+# patched_ostree_with_plugin: true when the patched ostree and this tree's
+# ima plugin can run here ($P/bin/ostree + $OSTREE_IMA_PLUGIN_DIR).  A
+# plugin built with AddressSanitizer needs its runtime preloaded into the
+# uninstrumented ostree: ci/test's sanitizer run of the cli suite does not,
+# its ostree-patches run does.
+patched_ostree_with_plugin() {
+  local p=${OSTREE_IMA_PATCHED_OSTREE:-} dir=${OSTREE_IMA_PLUGIN_DIR:-}
+  [ -n "$p" ] && [ -x "$p/bin/ostree" ] && [ -n "$dir" ] || return 1
+  if ldd "$dir"/*.so 2>/dev/null | grep -q libasan && [[ ${LD_PRELOAD:-} != *libasan* ]]; then
+    return 1
+  fi
+  return 0
+}

@@ -71,7 +71,7 @@ assert_ref_unchanged fresh "$state"
 
 # Inline signing through the patched ostree, when it is built here.
 P=${OSTREE_IMA_PATCHED_OSTREE:-}
-if [ -n "$P" ] && [ -x "$P/bin/ostree" ] && [ -n "${OSTREE_IMA_PLUGIN_DIR:-}" ]; then
+if patched_ostree_with_plugin; then
   pcommit() {
     OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" \
       commit --repo=repo --tree=dir=tree --timestamp=2024-01-01T00:00:00Z --subject=inline \
@@ -87,6 +87,6 @@ if [ -n "$P" ] && [ -x "$P/bin/ostree" ] && [ -n "${OSTREE_IMA_PLUGIN_DIR:-}" ];
   [ "$n" = 0 ] || fatal "inline rebuild with reuse changed $n objects"
   [ "$one" = "$three" ] || info "(commit checksums differ only by metadata)"
 else
-  info "patched ostree not built: commit --ima-sign reuse not tested here (tests/ostree covers the plugin)"
+  info "patched ostree with a usable plugin not here: commit --ima-sign reuse not tested in this run"
 fi
 echo "PASS: $TEST_NAME"
