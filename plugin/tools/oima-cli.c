@@ -270,7 +270,7 @@ print_usage (FILE *out, const char *prog, const OimaCommand *commands)
 {
   fprintf (out, "Usage: %s COMMAND [OPTION...]\n\nCommands:\n", prog);
   for (const OimaCommand *c = commands; c->name; c++)
-    fprintf (out, "  %-10s %s\n", c->name, c->summary);
+    fprintf (out, "  %-18s %s\n", c->name, c->summary);
 }
 
 int

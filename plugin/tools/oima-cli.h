@@ -30,6 +30,8 @@ gboolean oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable,
 gboolean oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_fsck (int argc, char **argv, GCancellable *cancellable, GError **error);
+gboolean oima_builtin_verify_deployment (int argc, char **argv, GCancellable *cancellable,
+                                         GError **error);
 
 /* Run @commands: argv[1] names the verb.  When ostree runs us as an
  * external command ("ostree ima VERB"), argv[1] is @ostree_verb itself and
