@@ -12,6 +12,8 @@ static const OimaCommand commands[] = {
   { "inspect", oima_builtin_inspect, "Decode security.ima / security.evm of files" },
   { "fsck", oima_builtin_fsck,
     "Check every object as the patched ostree fsck does, and its signature status" },
+  { "appraise", oima_builtin_appraise,
+    "Predict what the device's kernel would deny in a commit or the next deployment" },
   { "verify-deployment", oima_builtin_verify_deployment,
     "Compare a deployment on disk with its commit (swapped, rolled back, added files)" },
   { "keygen", oima_builtin_keygen, "Create a signing key and certificate for the kernel" },

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ostree ima appraise: what the device's kernel would refuse to run, read
+ * or load, for a commit (--repo) or a deployment as deployed (--sysroot).
+ */
+
+#include <fcntl.h>
+
+#include "oima-cli.h"
+#include "oima-device-check.h"
+#include "oima-util.h"
+
+static char *opt_repo;
+static char *opt_sysroot;
+static char **opt_certs;
+static gboolean opt_json;
+
+static GOptionEntry options[] = {
+  { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Appraise REV of this repository", "PATH" },
+  { "sysroot", 0, 0, G_OPTION_ARG_FILENAME, &opt_sysroot,
+    "Appraise a deployment of this sysroot (REV: a ref or commit of its repo instead)", "DIR" },
+  { "cert", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_certs,
+    "Trusted certificate or directory (repeatable; the device's _ima keyring)", "CERT" },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the result as JSON", NULL },
+  { NULL },
+};
+
+static void
+print_json_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (out, "\\%c", *p);
+      else if ((guchar)*p < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar)*p);
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+print_report (const OimaDeviceReport *report, const char *what)
+{
+  if (!opt_json)
+    {
+      for (guint i = 0; i < report->denials->len; i++)
+        {
+          OimaDenial *d = report->denials->pdata[i];
+          g_print ("%s: %s%s%s%s%s\n", d->path, d->hook ? d->hook : "", d->hook ? ": " : "",
+                   d->cause, d->detail ? ": " : "", d->detail ? d->detail : "");
+        }
+      g_autofree char *summary = oima_device_report_summary (report, 0);
+      g_print ("%s: %s\n", what, summary);
+      return;
+    }
+  g_autoptr (GString) out = g_string_new ("{\"target\": ");
+  print_json_string (out, what);
+  g_string_append_printf (out,
+                          ", \"files\": %" G_GUINT64_FORMAT ", \"denied_files\": %" G_GUINT64_FORMAT
+                          ", \"denials\": [",
+                          report->n_files, report->n_denied_files);
+  for (guint i = 0; i < report->denials->len; i++)
+    {
+      OimaDenial *d = report->denials->pdata[i];
+      g_string_append (out, i ? ", {\"path\": " : "{\"path\": ");
+      print_json_string (out, d->path);
+      g_string_append (out, ", \"hook\": ");
+      if (d->hook)
+        print_json_string (out, d->hook);
+      else
+        g_string_append (out, "null");
+      g_string_append (out, ", \"cause\": ");
+      print_json_string (out, d->cause);
+      g_string_append (out, ", \"detail\": ");
+      print_json_string (out, d->detail ? d->detail : "");
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "]}\n");
+  g_print ("%s", out->str);
+}
+
+/* The deployment to appraise: the staged or pending one (what the next boot
+ * runs), else the booted one. */
+static OstreeDeployment *
+next_boot_deployment (OstreeSysroot *sysroot, GError **error)
+{
+  g_autoptr (GPtrArray) deployments = ostree_sysroot_get_deployments (sysroot);
+  if (deployments->len == 0)
+    return oima_null_throw (error, "The sysroot has no deployment");
+  return g_object_ref (deployments->pdata[0]);
+}
+
+gboolean
+oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError **error)
+{
+  if (!oima_cli_parse (&argc, &argv, options, "[REV]",
+                       "Predict what the device's kernel would deny: every regular file of REV "
+                       "(--repo),\nor of the deployment the next boot runs (--sysroot; merged "
+                       "/etc included).",
+                       error))
+    return FALSE;
+  if ((opt_repo == NULL) == (opt_sysroot == NULL))
+    return oima_cli_throw_usage (error, "give --repo=PATH REV or --sysroot=DIR [REV]");
+  if (opt_repo && argc != 2)
+    return oima_cli_throw_usage (error, "expected REV");
+  if (argc > 2)
+    return oima_cli_throw_usage (error, "expected at most one REV");
+  if (opt_certs == NULL)
+    return oima_cli_throw_usage (error, "--cert=CERT is required (the device's trusted keys)");
+  g_autoptr (OimaTrust) trust = oima_cli_load_trust (opt_certs, error);
+  if (trust == NULL)
+    return FALSE;
+
+  OimaDeviceCheckOptions check_opts = { .trust = trust };
+  g_autoptr (OimaDeviceReport) report = NULL;
+  g_autofree char *what = NULL;
+  if (opt_repo || argc == 2)
+    {
+      g_autoptr (OstreeRepo) repo = NULL;
+      g_autoptr (OstreeSysroot) sysroot = NULL;
+      if (opt_repo)
+        repo = oima_cli_open_repo (opt_repo, cancellable, error);
+      else
+        {
+          g_autoptr (GFile) root = g_file_new_for_path (opt_sysroot);
+          sysroot = ostree_sysroot_new (root);
+          if (ostree_sysroot_load (sysroot, cancellable, error))
+            repo = g_object_ref (ostree_sysroot_repo (sysroot));
+        }
+      if (repo == NULL)
+        return FALSE;
+      what = g_strdup_printf ("commit %s", argv[1]);
+      if (!oima_device_check_commit (repo, argv[1], &check_opts, &report, cancellable, error))
+        return FALSE;
+    }
+  else
+    {
+      g_autoptr (GFile) root = g_file_new_for_path (opt_sysroot);
+      g_autoptr (OstreeSysroot) sysroot = ostree_sysroot_new (root);
+      if (!ostree_sysroot_load (sysroot, cancellable, error))
+        return FALSE;
+      g_autoptr (OstreeDeployment) deployment = next_boot_deployment (sysroot, error);
+      if (deployment == NULL)
+        return FALSE;
+      g_autofree char *dirpath = ostree_sysroot_get_deployment_dirpath (sysroot, deployment);
+      oima_autofd int dfd
+          = openat (ostree_sysroot_get_fd (sysroot), dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0)
+        return oima_throw_errno (error, dirpath);
+      what = g_strdup_printf ("deployment %s", dirpath);
+      if (!oima_device_check_dir (dfd, ".", &check_opts, &report, cancellable, error))
+        return FALSE;
+    }
+  print_report (report, what);
+  if (report->n_denied_files > 0)
+    return oima_throw (error, "%" G_GUINT64_FORMAT " files would be denied",
+                       report->n_denied_files);
+  return TRUE;
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# `ostree-ima appraise`: what the device's kernel would deny, for a commit
+# (--repo) and for the deployment the next boot runs (--sysroot, merged
+# /etc included): unsigned files, files signed by an untrusted key, a
+# device-changed /etc file (stale signature), a new /etc file; JSON output.
+set -euo pipefail
+. "$(dirname "$0")/../libtest.sh"
+TEST_NAME=appraise
+cli_test_init
+
+gen_key rsa2048 vendor
+gen_key rsa2048 stranger
+mkdir -p tree/usr/bin tree/usr/lib/modules/6.1.0-test tree/usr/etc
+printf '#!/bin/sh\necho a\n' > tree/usr/bin/a
+printf '#!/bin/sh\necho b\n' > tree/usr/bin/b
+chmod 0755 tree/usr/bin/*
+echo kernel > tree/usr/lib/modules/6.1.0-test/vmlinuz
+echo vendor > tree/usr/etc/hostname
+printf 'NAME=testos\nID=testos\n' > tree/usr/etc/os-release
+
+mkdir sysroot
+ostree admin init-fs sysroot >/dev/null
+ostree admin os-init --sysroot=sysroot testos >/dev/null
+repo=sysroot/ostree/repo
+src=$(commit_tree $repo src tree)
+run_ok sign oima sign --repo=$repo --key vendor.key.pem "$src" testos/stable
+run_ok sign-stranger oima sign --repo=$repo --key stranger.key.pem "$src" stranger
+run_ok sign-partial oima sign --repo=$repo --key vendor.key.pem --exclude /usr/bin/b "$src" partial
+
+# Commits
+run_ok repo-good oima appraise --repo=$repo --cert vendor.cert.pem testos/stable
+assert_file_has_content "$TEST_TMPDIR/repo-good.out" ': 0 of 5 files would be denied'
+run_fail repo-partial oima appraise --repo=$repo --cert vendor.cert.pem partial
+assert_file_has_content "$TEST_TMPDIR/repo-partial.out" '^/usr/bin/b: IMA-signature-required'
+assert_error_matches repo-partial '1 files would be denied'
+run_fail repo-stranger oima appraise --repo=$repo --cert vendor.cert.pem stranger
+assert_file_has_content "$TEST_TMPDIR/repo-stranger.out" '^/usr/bin/a: invalid-signature: no trusted certificate has key id'
+run_fail repo-json oima appraise --repo=$repo --cert vendor.cert.pem --json partial
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["denied_files"] == 1 and d["denials"][0]["path"] == "/usr/bin/b" and d["denials"][0]["cause"] == "IMA-signature-required", d' \
+  "$TEST_TMPDIR/repo-json.out" || fatal "--json output"
+
+# The deployment, as the next boot sees it: a changed /etc file carries
+# the vendor's (now stale) signature, a new one none.
+ostree admin deploy --sysroot=sysroot --os=testos --karg-none testos/stable >/dev/null 2>&1 ||
+  fatal "ostree admin deploy"
+run_ok deployed oima appraise --sysroot=sysroot --cert vendor.cert.pem
+dep=$(ls -d sysroot/ostree/deploy/testos/deploy/*.0)
+cp --preserve=mode,ownership,xattr "$dep/etc/hostname" "$dep/etc/hostname.tmp"
+echo device > "$dep/etc/hostname.tmp"
+mv "$dep/etc/hostname.tmp" "$dep/etc/hostname"
+echo new > "$dep/etc/foo.conf"
+run_fail deployed-etc oima appraise --sysroot=sysroot --cert vendor.cert.pem
+assert_file_has_content "$TEST_TMPDIR/deployed-etc.out" '^/etc/hostname: invalid-signature'
+assert_file_has_content "$TEST_TMPDIR/deployed-etc.out" '^/etc/foo.conf: IMA-signature-required'
+# A REV with --sysroot is a commit of the sysroot's repo.
+run_ok sysroot-rev oima appraise --sysroot=sysroot --cert vendor.cert.pem testos/stable
+
+# Bad input: one line each.
+run_fail both oima appraise --repo=$repo --sysroot=sysroot --cert vendor.cert.pem x
+assert_error_matches both 'give --repo=PATH REV or --sysroot=DIR'
+run_fail nocert oima appraise --repo=$repo testos/stable
+assert_error_matches nocert '--cert=CERT is required'
+run_fail badcert oima appraise --repo=$repo --cert "$TEST_TMPDIR/nope" testos/stable
+assert_error_matches badcert 'nope'
+run_fail badrev oima appraise --repo=$repo --cert vendor.cert.pem no-such-ref
+assert_error_matches badrev 'no-such-ref'
+echo "PASS: $TEST_NAME"
