@@ -102,6 +102,7 @@ oima_device_config_free (OimaDeviceConfig *config)
   g_free (config->path);
   g_ptr_array_unref (config->certs);
   g_free (config->policy_file);
+  g_free (config->policy_file_device);
   g_strfreev (config->builtins);
   g_free (config->kernel);
   g_free (config->evm);
@@ -292,6 +293,8 @@ load_policy (const Source *src, GKeyFile *kf, OimaDeviceConfig *c, GError **erro
   if (file
       && !(c->policy_file = resolve (src, c->sysroot, "policy", "file", g_strstrip (file), error)))
     return FALSE;
+  if (file)
+    c->policy_file_device = g_strdup (file);
   if (!get_list (src, kf, "policy", "builtin", &c->builtins, error))
     return FALSE;
   if (c->builtins == NULL)
@@ -421,7 +424,8 @@ oima_device_config_load (const char *sysroot, const char *conf_path, OimaDeviceC
   g_autoptr (GError) local_error = NULL;
   if (!g_file_get_contents (c->path, &text, NULL, &local_error))
     {
-      if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+          && !g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR))
         return oima_throw (error, "%s: %s", c->path, local_error->message);
       g_clear_error (&local_error);
       text = g_strdup ("");

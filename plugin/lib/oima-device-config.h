@@ -50,10 +50,11 @@ typedef struct
   char *path;     /* the file read (host path) */
   gboolean found; /* FALSE: no file, defaults */
 
-  GPtrArray *certs;     /* host paths of certificate files or directories */
-  char *policy_file;    /* host path, or NULL */
-  GStrv builtins;       /* "tcb", "appraise_tcb", "secure_boot", ...; never NULL */
-  gboolean has_fsmagic; /* else detect from the sysroot */
+  GPtrArray *certs;         /* host paths of certificate files or directories */
+  char *policy_file;        /* host path, or NULL */
+  char *policy_file_device; /* the same as the device names it ("/etc/ima/ima-policy") */
+  GStrv builtins;           /* "tcb", "appraise_tcb", "secure_boot", ...; never NULL */
+  gboolean has_fsmagic;     /* else detect from the sysroot */
   guint64 fsmagic;
   char *kernel; /* "6.12", or NULL: the newest the simulator knows */
   char *evm;    /* "off", "x509", "hmac" */

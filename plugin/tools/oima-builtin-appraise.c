@@ -7,12 +7,17 @@
 #include <fcntl.h>
 
 #include "oima-cli.h"
-#include "oima-device-check.h"
+#include "oima-device.h"
 #include "oima-util.h"
 
 static char *opt_repo;
 static char *opt_sysroot;
 static char **opt_certs;
+static char *opt_config;
+static char *opt_policy;
+static char **opt_builtins;
+static char *opt_kernel;
+static char *opt_fsmagic;
 static gboolean opt_json;
 
 static GOptionEntry options[] = {
@@ -21,6 +26,16 @@ static GOptionEntry options[] = {
     "Appraise a deployment of this sysroot (REV: a ref or commit of its repo instead)", "DIR" },
   { "cert", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_certs,
     "Trusted certificate or directory (repeatable; the device's _ima keyring)", "CERT" },
+  { "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
+    "With --sysroot: this configuration instead of SYSROOT/etc/ostree/ima.conf", "FILE" },
+  { "policy", 0, 0, G_OPTION_ARG_FILENAME, &opt_policy,
+    "The IMA policy file the device loads (replaces the configured policy)", "FILE" },
+  { "builtin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_builtins,
+    "A builtin policy the device boots with: tcb, appraise_tcb, secure_boot (repeatable)", "NAME" },
+  { "kernel", 0, 0, G_OPTION_ARG_STRING, &opt_kernel,
+    "The device kernel's version (default: configured, else the newest known)", "VERSION" },
+  { "fsmagic", 0, 0, G_OPTION_ARG_STRING, &opt_fsmagic,
+    "The device's file system (default: configured, else detected)", "NAME|MAGIC" },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the result as JSON", NULL },
   { NULL },
 };
@@ -93,6 +108,52 @@ next_boot_deployment (OstreeSysroot *sysroot, GError **error)
   return g_object_ref (deployments->pdata[0]);
 }
 
+/* The device: --sysroot's configuration (or the defaults), then what the
+ * command line says instead. */
+static gboolean
+load_device (OimaDevice **out_device, GError **error)
+{
+  if (opt_repo && opt_certs == NULL)
+    return oima_cli_throw_usage (error, "--cert=CERT is required with --repo (the device's "
+                                        "trusted keys)");
+  if (opt_config && !opt_sysroot)
+    return oima_cli_throw_usage (error, "--config is for --sysroot");
+  OimaDeviceConfig *c = NULL;
+  if (!oima_device_config_load (opt_sysroot ? opt_sysroot : "/",
+                                opt_sysroot ? opt_config : "/dev/null/none", &c, error))
+    return FALSE;
+  g_autoptr (OimaDeviceConfig) config = c;
+  if (opt_certs)
+    {
+      g_ptr_array_set_size (config->certs, 0);
+      for (char **cert = opt_certs; *cert; cert++)
+        g_ptr_array_add (config->certs, g_strdup (*cert));
+    }
+  if (opt_policy || opt_builtins)
+    {
+      g_clear_pointer (&config->policy_file, g_free);
+      g_clear_pointer (&config->policy_file_device, g_free);
+      config->policy_file = g_strdup (opt_policy);
+      g_strfreev (config->builtins);
+      config->builtins = opt_builtins ? g_strdupv (opt_builtins) : g_new0 (char *, 1);
+    }
+  if (opt_kernel)
+    {
+      g_free (config->kernel);
+      config->kernel = g_strdup (opt_kernel);
+    }
+  if (opt_fsmagic)
+    {
+      if (!oima_fsmagic_parse (opt_fsmagic, &config->fsmagic, error))
+        {
+          oima_prefix_error (error, "--fsmagic");
+          return FALSE;
+        }
+      config->has_fsmagic = TRUE;
+    }
+  return oima_device_new (g_steal_pointer (&config), out_device, error);
+}
+
 gboolean
 oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
@@ -108,13 +169,10 @@ oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError 
     return oima_cli_throw_usage (error, "expected REV");
   if (argc > 2)
     return oima_cli_throw_usage (error, "expected at most one REV");
-  if (opt_certs == NULL)
-    return oima_cli_throw_usage (error, "--cert=CERT is required (the device's trusted keys)");
-  g_autoptr (OimaTrust) trust = oima_cli_load_trust (opt_certs, error);
-  if (trust == NULL)
+  g_autoptr (OimaDevice) device = NULL;
+  if (!load_device (&device, error))
     return FALSE;
-
-  OimaDeviceCheckOptions check_opts = { .trust = trust };
+  OimaDeviceCheckOptions check_opts = device->check;
   g_autoptr (OimaDeviceReport) report = NULL;
   g_autofree char *what = NULL;
   if (opt_repo || argc == 2)
@@ -154,6 +212,8 @@ oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError 
       if (!oima_device_check_dir (dfd, ".", &check_opts, &report, cancellable, error))
         return FALSE;
     }
+  if (device->policy_source && !opt_json)
+    g_print ("policy: %s\n", device->policy_source);
   print_report (report, what);
   if (report->n_denied_files > 0)
     return oima_throw (error, "%" G_GUINT64_FORMAT " files would be denied",

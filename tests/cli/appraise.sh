@@ -55,6 +55,46 @@ assert_file_has_content "$TEST_TMPDIR/deployed-etc.out" '^/etc/foo.conf: IMA-sig
 # A REV with --sysroot is a commit of the sysroot's repo.
 run_ok sysroot-rev oima appraise --sysroot=sysroot --cert vendor.cert.pem testos/stable
 
+# With a policy: only what the policy appraises counts.  Under an exec
+# policy the changed /etc files are read, not executed: no denial; under
+# appraise_tcb (root-owned files, a hash is enough) the new one lacks a
+# hash and the changed one's signature is stale.
+cat > exec.policy <<'POL'
+appraise func=BPRM_CHECK appraise_type=imasig
+appraise func=MMAP_CHECK mask=MAY_EXEC appraise_type=imasig
+POL
+run_ok exec-policy oima appraise --sysroot=sysroot --cert vendor.cert.pem --policy exec.policy
+assert_file_has_content "$TEST_TMPDIR/exec-policy.out" '^policy: exec.policy'
+run_fail exec-partial oima appraise --repo=$repo --cert vendor.cert.pem --policy exec.policy partial
+assert_file_has_content "$TEST_TMPDIR/exec-partial.out" '^/usr/bin/b: BPRM_CHECK: IMA-signature-required: no security.ima \(policy line 1\)'
+run_fail tcb oima appraise --sysroot=sysroot --cert vendor.cert.pem --builtin appraise_tcb
+assert_file_has_content "$TEST_TMPDIR/tcb.out" '^/etc/foo.conf: FILE_CHECK: missing-hash'
+assert_file_has_content "$TEST_TMPDIR/tcb.out" '^/etc/hostname: FILE_CHECK: invalid-signature'
+
+# The device's own configuration, read inside the sysroot.
+mkdir -p sysroot/etc/ostree sysroot/etc/keys/ima sysroot/etc/ima
+cp vendor.cert.der sysroot/etc/keys/ima/
+cp exec.policy sysroot/etc/ima/ima-policy
+printf '[policy]\nfile=/etc/ima/ima-policy\nkernel=6.1\n' > sysroot/etc/ostree/ima.conf
+run_ok configured oima appraise --sysroot=sysroot
+assert_file_has_content "$TEST_TMPDIR/configured.out" '^policy: /etc/ima/ima-policy'
+printf '[policy]\nbuiltin=appraise_tcb\n' > sysroot/etc/ostree/ima.conf
+run_fail configured-tcb oima appraise --sysroot=sysroot
+assert_file_has_content "$TEST_TMPDIR/configured-tcb.out" '^policy: ima_policy=appraise_tcb'
+# A policy the kernel would refuse, and a broken configuration: one line.
+printf 'appraise func=BPRM_CHECK path=/usr\n' > sysroot/etc/ima/ima-policy
+printf '[policy]\nfile=/etc/ima/ima-policy\n' > sysroot/etc/ostree/ima.conf
+run_fail badpolicy oima appraise --sysroot=sysroot
+assert_error_matches badpolicy 'ima.conf: \[policy\]: /etc/ima/ima-policy: line 1, column 26: unknown keyword "path=/usr"'
+printf '[policy]\nfile=/etc/ima/ima-policy\ndigest_type=verity\n' > sysroot/etc/ostree/ima.conf
+run_fail badconf oima appraise --sysroot=sysroot
+assert_error_matches badconf 'ima.conf:3: \[policy\] digest_type: unknown key'
+rm -r sysroot/etc/keys
+printf '[trust]\ncerts=/etc/keys/ima\n' > sysroot/etc/ostree/ima.conf
+run_fail nocertdir oima appraise --sysroot=sysroot
+assert_error_matches nocertdir 'ima.conf: \[trust\] certs: Certificate .*/etc/keys/ima: No such file'
+rm sysroot/etc/ostree/ima.conf
+
 # Bad input: one line each.
 run_fail both oima appraise --repo=$repo --sysroot=sysroot --cert vendor.cert.pem x
 assert_error_matches both 'give --repo=PATH REV or --sysroot=DIR'
