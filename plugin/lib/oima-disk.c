@@ -158,3 +158,67 @@ oima_disk_walk (int dfd, const char *relpath, const char *root_path, OimaDiskWal
 {
   return walk_dir (dfd, relpath, root_path, func, user_data, cancellable, error);
 }
+
+/* Copy every xattr of @src_path (not following a symlink) onto @fd. */
+static gboolean
+copy_xattrs (int dfd, const char *relpath, int fd, GError **error)
+{
+  g_autoptr (GVariant) xattrs = NULL;
+  if (!oima_disk_read_xattrs (dfd, relpath, &xattrs, error))
+    return FALSE;
+  gsize n = g_variant_n_children (xattrs);
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *name = NULL;
+      g_autoptr (GVariant) value = NULL;
+      g_variant_get_child (xattrs, i, "(^&ay@ay)", &name, &value);
+      gsize len = 0;
+      const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
+      if (fsetxattr (fd, name, data, len, 0) < 0)
+        return oima_throw_errno (error, name);
+    }
+  return TRUE;
+}
+
+gboolean
+oima_disk_break_hardlink (int dfd, const char *relpath, GError **error)
+{
+  struct stat st;
+  if (fstatat (dfd, relpath, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return oima_throw_errno (error, relpath);
+  if (!S_ISREG (st.st_mode))
+    return oima_throw (error, "%s: not a regular file", relpath);
+  if (st.st_nlink <= 1)
+    return TRUE;
+  oima_autofd int src = -1;
+  if (!oima_disk_open_regular (dfd, relpath, &src, error))
+    return FALSE;
+  g_autofree char *dir = g_path_get_dirname (relpath);
+  g_autofree char *base = g_path_get_basename (relpath);
+  g_autofree char *tmp = g_strdup_printf ("%s/.%s.oima-XXXXXX", dir, base);
+  /* mkstemp needs a path it can open: go through the dfd's path. */
+  g_autofree char *tmp_path = at_path (dfd, tmp);
+  oima_autofd int fd = g_mkstemp_full (tmp_path, O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return oima_throw_errno (error, relpath);
+  char buf[65536];
+  ssize_t n;
+  gboolean ok = TRUE;
+  while (ok && (n = read (src, buf, sizeof buf)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      ok = n > 0 && write (fd, buf, n) == n;
+    }
+  ok = ok && fchown (fd, st.st_uid, st.st_gid) == 0 && fchmod (fd, st.st_mode & 07777) == 0;
+  if (!ok)
+    oima_throw_errno (error, relpath);
+  ok = ok && copy_xattrs (dfd, relpath, fd, error);
+  /* The new inode takes the path; the object keeps its own. */
+  g_autofree char *tmp_rel = g_strdup (tmp_path + strlen (tmp_path) - strlen (tmp));
+  if (ok && renameat (dfd, tmp_rel, dfd, relpath) < 0)
+    ok = oima_throw_errno (error, relpath);
+  if (!ok)
+    (void)unlink (tmp_path);
+  return ok;
+}

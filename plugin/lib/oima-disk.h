@@ -31,6 +31,13 @@ gboolean oima_disk_read_xattr (int dfd, const char *relpath, const char *name, G
 gboolean oima_disk_read_xattrs (int dfd, const char *relpath, GVariant **out_xattrs,
                                 GError **error);
 
+/* Make @relpath under @dfd a file of its own if it is a hardlink (a
+ * deployed file shares its inode with the repository's object): a copy
+ * with the same content, owner, mode and every xattr takes its place, so
+ * that changing it leaves the object alone.  A file with one link is left
+ * as it is. */
+gboolean oima_disk_break_hardlink (int dfd, const char *relpath, GError **error);
+
 /* Called for every entry that is not a directory.  @relpath is relative to
  * the walk's dfd, @path the absolute path the tree gives it ("/usr/bin/sh"). */
 typedef gboolean (*OimaDiskWalkFunc) (int dfd, const char *relpath, const char *path,

@@ -257,9 +257,15 @@ oima_tree_scan_commit (OstreeRepo *repo, const char *rev, const OimaPathFilter *
                        guint n_jobs, OimaScanFunc func, gpointer user_data,
                        GCancellable *cancellable, GError **error)
 {
-  g_autofree char *root_tree = NULL;
-  if (!oima_resolve_commit (repo, rev, NULL, NULL, &root_tree, error))
+  /* A commit being pulled is still marked partial when the pull hook runs:
+   * its objects are all there; a missing one is an error below. */
+  g_autofree char *commit = NULL;
+  g_autoptr (GVariant) commit_v = NULL;
+  if (!ostree_repo_resolve_rev (repo, rev, FALSE, &commit, error)
+      || !ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_COMMIT, commit, &commit_v, error))
     return FALSE;
+  g_autoptr (GVariant) root_v = g_variant_get_child_value (commit_v, 6);
+  g_autofree char *root_tree = ostree_checksum_from_bytes_v (root_v);
   Scan scan = { 0 };
   scan_init (&scan, filter, func, user_data);
   scan.repo = repo;

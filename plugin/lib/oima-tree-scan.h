@@ -58,7 +58,9 @@ gboolean oima_scan_file_is_elf (OimaScanFile *file, gboolean *out_is_elf, GCance
 typedef gboolean (*OimaScanFunc) (OimaScanFile *file, gpointer user_data, GCancellable *cancellable,
                                   GError **error);
 
-/* @filter may be NULL (every file); @n_jobs 0 = number of CPUs. */
+/* @filter may be NULL (every file); @n_jobs 0 = number of CPUs.  A commit
+ * still marked partial is scanned (a pull hook sees it before the pull
+ * completes); any object missing is an error. */
 gboolean oima_tree_scan_commit (OstreeRepo *repo, const char *rev, const OimaPathFilter *filter,
                                 guint n_jobs, OimaScanFunc func, gpointer user_data,
                                 GCancellable *cancellable, GError **error);

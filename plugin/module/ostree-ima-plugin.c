@@ -23,6 +23,7 @@
 #include <ostree.h>
 #include <ostree-plugin.h>
 
+#include "ima-hooks.h"
 #include "oima-commit-rewrite.h"
 #include "oima-disk.h"
 #include "oima-error.h"
@@ -442,6 +443,8 @@ static const OstreePluginInfo plugin_info = {
   .commit_tree = ima_commit_tree,
   .commit_file_xattrs = ima_commit_file_xattrs,
   .commit_end = ima_commit_end,
+  .pull_commit = ima_hook_pull_commit,
+  .deploy = ima_hook_deploy,
 };
 
 G_MODULE_EXPORT const OstreePluginInfo *ostree_plugin_get_info (guint host_abi_version);

@@ -1,0 +1,132 @@
+#!/bin/bash
+# The ima plugin's pull and deploy hooks on a real sysroot, with the
+# patched ostree: `ostree pull` over HTTP (127.0.0.1) into the sysroot's
+# repository and `ostree admin deploy`, under [pull]/[deploy] mode=enforce,
+# warn and off, with commits fully signed, with one unsigned executable,
+# and signed by a key the device does not trust; then the /etc story: a
+# device-changed and a device-added /etc file are refused at the next
+# deploy under an appraise_tcb-like policy, unless the device key signs
+# them, after which `ostree ima appraise` agrees.
+set -euo pipefail
+. "$(dirname "$0")/../libtest.sh"
+TEST_NAME=device-hooks
+cli_test_init
+patched_ostree_with_plugin || skip "needs the patched ostree and this tree's ima plugin"
+P=$OSTREE_IMA_PATCHED_OSTREE
+iostree() { OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" "$@"; }
+
+gen_key rsa2048 vendor
+gen_key rsa2048 stranger
+gen_key rsa2048 device
+mkdir -p tree/usr/bin tree/usr/lib/modules/6.1.0-test tree/usr/etc
+for p in sh ls cat; do printf '#!/bin/sh\necho %s\n' "$p" > "tree/usr/bin/$p"; done
+chmod 0755 tree/usr/bin/*
+echo kernel > tree/usr/lib/modules/6.1.0-test/vmlinuz
+echo vendor > tree/usr/etc/hostname
+printf 'NAME=testos\nID=testos\n' > tree/usr/etc/os-release
+
+# The vendor's build repository, served over HTTP.
+make_repo archive build
+src=$(commit_tree build src tree)
+run_ok sign-good oima sign --repo=build --key vendor.key.pem "$src" testos/good
+run_ok sign-partial oima sign --repo=build --key vendor.key.pem --exclude /usr/bin/ls "$src" testos/partial
+run_ok sign-stranger oima sign --repo=build --key stranger.key.pem "$src" testos/stranger
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$TEST_TMPDIR" "$port" >http.log 2>&1 &
+http_pid=$!
+oima_on_exit "kill $http_pid 2>/dev/null || true"
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/build/config" >/dev/null && break; sleep 0.1; done
+
+# The device.
+mkdir sysroot
+iostree admin init-fs sysroot >/dev/null
+iostree admin os-init --sysroot=sysroot testos >/dev/null
+repo=sysroot/ostree/repo
+iostree --repo=$repo remote add --no-gpg-verify origin "http://127.0.0.1:$port/build"
+mkdir -p sysroot/etc/ostree sysroot/etc/keys/ima sysroot/etc/ima
+cp vendor.cert.der sysroot/etc/keys/ima/
+cat > sysroot/etc/ima/ima-policy <<'POL'
+appraise func=BPRM_CHECK appraise_type=imasig
+appraise func=MMAP_CHECK mask=MAY_EXEC appraise_type=imasig
+POL
+conf() {  # PULL-MODE DEPLOY-MODE [extra lines]
+  printf '[policy]\nfile=/etc/ima/ima-policy\nkernel=6.1\n[pull]\nmode=%s\n[deploy]\nmode=%s\n%s' \
+    "$1" "$2" "${3:-}" > sysroot/etc/ostree/ima.conf
+}
+refstate() { iostree --repo=$repo refs origin: 2>/dev/null | sort | while read -r r; do echo "$r $(iostree --repo=$repo rev-parse "$r")"; done; }
+
+# --- pull, enforce
+conf enforce enforce
+run_ok pull-good iostree --repo=$repo pull origin testos/good
+before=$(refstate)
+run_fail pull-partial iostree --repo=$repo pull origin testos/partial
+assert_error_matches pull-partial 'ima: refusing commit .* for testos/partial: 1 of 6 files would be denied by the device.s kernel: /usr/bin/ls \(BPRM_CHECK: IMA-signature-required\)'
+run_fail pull-stranger iostree --repo=$repo pull origin testos/stranger
+assert_error_matches pull-stranger 'invalid-signature'
+assert_streq "$(refstate)" "$before" "refused pulls must not move refs"
+# --- warn: pulled, with the summary on stderr
+conf warn enforce
+run_ok pull-warn iostree --repo=$repo pull origin testos/partial
+assert_file_has_content "$TEST_TMPDIR/pull-warn.err" 'ima: warning: commit .* /usr/bin/ls \(BPRM_CHECK: IMA-signature-required\)'
+# --- off: silent
+conf off enforce
+run_ok pull-off iostree --repo=$repo pull origin testos/stranger
+assert_not_file_has_content "$TEST_TMPDIR/pull-off.err" 'ima:'
+# A broken configuration: nothing pulled, one line.
+printf '[pull]\nmode=enforcing\n' > sysroot/etc/ostree/ima.conf
+iostree --repo=build commit -b testos/next --tree=dir=tree -s next >/dev/null
+run_fail pull-badconf iostree --repo=$repo pull origin testos/next
+assert_error_matches pull-badconf 'ima.conf:2: \[pull\] mode: invalid value "enforcing"'
+iostree --repo=$repo rev-parse origin:testos/next >/dev/null 2>&1 && fatal "a pull with a broken configuration moved a ref"
+
+# --- deploy, enforce: only the fully signed commit
+conf enforce enforce
+run_ok deploy-good iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
+status=$(iostree admin status --sysroot=sysroot)
+run_fail deploy-partial iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/partial
+assert_error_matches deploy-partial 'ima: refusing deployment of .*/usr/bin/ls \(BPRM_CHECK: IMA-signature-required\)'
+run_fail deploy-stranger iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/stranger
+assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused deploy changed the deployments"
+# warn deploys and reports; off is silent
+conf enforce warn
+run_ok deploy-warn iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/partial
+assert_file_has_content "$TEST_TMPDIR/deploy-warn.err" 'ima: warning: deployment of'
+conf enforce off
+run_ok deploy-off iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/stranger
+assert_not_file_has_content "$TEST_TMPDIR/deploy-off.err" 'ima:'
+
+# --- the /etc story: root-owned files must be signed to be read
+cat > sysroot/etc/ima/ima-policy <<'POL'
+appraise func=BPRM_CHECK appraise_type=imasig
+appraise func=FILE_CHECK mask=^MAY_READ fowner=0 appraise_type=imasig
+POL
+conf enforce enforce
+run_ok etc-base iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
+dep=$(ls -d sysroot/ostree/deploy/testos/deploy/*.? | sort -t. -k2 -n | tail -1)
+dep=$(iostree admin --sysroot=sysroot status | awk '/testos/ {print $2; exit}')
+dep=sysroot/ostree/deploy/testos/deploy/$dep
+cp --preserve=mode,ownership,xattr "$dep/etc/hostname" hostname.tmp
+echo device > hostname.tmp
+mv hostname.tmp "$dep/etc/hostname"
+echo new > "$dep/etc/foo.conf"
+status=$(iostree admin status --sysroot=sysroot)
+run_fail etc-refused iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
+assert_error_matches etc-refused '/etc/foo.conf \(FILE_CHECK: IMA-signature-required\)'
+assert_error_matches etc-refused '/etc/hostname \(FILE_CHECK: invalid-signature\)'
+assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused /etc deploy changed the deployments"
+# With the device's key (its certificate in the device's trust), the
+# merged /etc is signed at deploy time.
+mkdir -p sysroot/etc/keys/ima-device
+cp device.key.pem sysroot/etc/keys/ima-device/key.pem
+cp device.cert.der sysroot/etc/keys/ima/device.der
+conf enforce enforce 'etc-signing-key=/etc/keys/ima-device/key.pem
+'
+run_ok etc-signed iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
+assert_file_has_content "$TEST_TMPDIR/etc-signed.err" 'ima: signed 2 files of the merged /etc with the device key'
+run_ok etc-appraise oima appraise --sysroot=sysroot
+newdep=sysroot/ostree/deploy/testos/deploy/$(iostree admin --sysroot=sysroot status | awk '/testos/ {print $2; exit}')
+assert_streq "$(sig_keyid "$(ima_hex "$newdep/etc/foo.conf")")" "$(keyid_of device.key.pem)" "/etc/foo.conf signed by the device key"
+assert_streq "$(cat "$newdep/etc/hostname")" device "the merged /etc keeps the device's change"
+# The repository's objects were never touched.
+iostree --repo=$repo fsck -q >/dev/null
+echo "PASS: $TEST_NAME"
