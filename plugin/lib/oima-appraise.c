@@ -214,20 +214,11 @@ value_algo (const OimaXattrValue *v, gboolean decoded)
 /* ima_appraise_measurement() and xattr_verify() for one matching rule:
  * NULL when the file passes, else the audit cause. */
 static const char *
-verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **out_detail)
+appraisal_verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **out_detail)
 {
   gboolean digsig = (r->flags & OIMA_RULE_DIGSIG_REQUIRED) != 0;
   gsize len = 0;
   const guint8 *data = ima ? g_bytes_get_data (ima, &len) : NULL;
-  OimaXattrValue v = { 0 };
-  gboolean decoded = ima && oima_xattr_decode (data, len, &v, NULL);
-  guint algo = value_algo (&v, decoded);
-  if ((r->flags & OIMA_RULE_VALIDATE_ALGOS) && (algo >= 32 || !(r->allowed_algos & (1u << algo))))
-    {
-      *out_detail = g_strdup_printf ("%s is not in the rule's appraise_algos=",
-                                     oima_hash_algo_name ((OimaHashAlgo)algo));
-      return "denied-hash-algorithm";
-    }
   if (ima == NULL)
     {
       *out_detail = g_strdup ("no security.ima");
@@ -268,6 +259,40 @@ verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **o
     }
 }
 
+/* The same hook and cause once per file (exec and read opens are both
+ * FILE_CHECK). */
+static gboolean
+already_denied (GPtrArray *denials, OimaHook hook, const char *cause)
+{
+  for (guint i = 0; i < denials->len; i++)
+    {
+      OimaDenial *d = denials->pdata[i];
+      if (g_str_equal (d->hook, oima_hook_name (hook)) && g_str_equal (d->cause, cause))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* appraise_algos= is checked only once appraisal passed (process_measurement
+ * in ima_main.c), against the algorithm of the file's value. */
+static const char *
+verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **out_detail)
+{
+  const char *cause = appraisal_verdict (r, ima, status, out_detail);
+  if (cause || !(r->flags & OIMA_RULE_VALIDATE_ALGOS))
+    return cause;
+  gsize len = 0;
+  const guint8 *data = ima ? g_bytes_get_data (ima, &len) : NULL;
+  OimaXattrValue v = { 0 };
+  gboolean decoded = ima && oima_xattr_decode (data, len, &v, NULL);
+  guint algo = value_algo (&v, decoded);
+  if (algo < 32 && (r->allowed_algos & (1u << algo)))
+    return NULL;
+  *out_detail = g_strdup_printf ("%s is not in the rule's appraise_algos=",
+                                 oima_hash_algo_name ((OimaHashAlgo)algo));
+  return "denied-hash-algorithm";
+}
+
 gboolean
 oima_appraiser_check_file (OimaScanFile *file, OimaVerifyStatus status, const char *detail,
                            gpointer user_data, GPtrArray *denials, GCancellable *cancellable,
@@ -278,16 +303,28 @@ oima_appraiser_check_file (OimaScanFile *file, OimaVerifyStatus status, const ch
   if (!oima_appraiser_file_hooks (ap, file, &hooks, cancellable, error))
     return FALSE;
   g_autoptr (GBytes) ima = oima_xattrs_lookup (oima_scan_file_get_xattrs (file), "security.ima");
+  /* An exec opens the file first: FILE_CHECK with MAY_EXEC (fs/namei.c
+   * do_open), then BPRM_CHECK; a read is FILE_CHECK with MAY_READ. */
+  struct
+  {
+    OimaHook hook;
+    guint mask;
+  } checks[OIMA_HOOK_N + 1];
+  guint n_checks = 0;
   for (OimaHook h = OIMA_HOOK_FILE_CHECK; h < OIMA_HOOK_N; h++)
+    if (hooks & (1u << h))
+      checks[n_checks].hook = h, checks[n_checks++].mask = hook_mask (h);
+  if (hooks & (1u << OIMA_HOOK_BPRM_CHECK))
+    checks[n_checks].hook = OIMA_HOOK_FILE_CHECK, checks[n_checks++].mask = OIMA_MAY_EXEC;
+  for (guint i = 0; i < n_checks; i++)
     {
-      if (!(hooks & (1u << h)))
-        continue;
-      const OimaPolicyRule *r = oima_appraiser_match (ap, file, h, hook_mask (h));
+      OimaHook h = checks[i].hook;
+      const OimaPolicyRule *r = oima_appraiser_match (ap, file, h, checks[i].mask);
       if (r == NULL)
         continue;
       g_autofree char *why = NULL;
       const char *cause = verdict (r, ima, status, &why);
-      if (cause == NULL)
+      if (cause == NULL || already_denied (denials, h, cause))
         continue;
       OimaDenial *d = g_new0 (OimaDenial, 1);
       d->path = g_strdup (oima_scan_file_get_path (file));

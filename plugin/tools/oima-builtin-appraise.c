@@ -12,6 +12,7 @@
 
 static char *opt_repo;
 static char *opt_sysroot;
+static char *opt_dir;
 static char **opt_certs;
 static char *opt_config;
 static char *opt_policy;
@@ -24,6 +25,8 @@ static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Appraise REV of this repository", "PATH" },
   { "sysroot", 0, 0, G_OPTION_ARG_FILENAME, &opt_sysroot,
     "Appraise a deployment of this sysroot (REV: a ref or commit of its repo instead)", "DIR" },
+  { "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir,
+    "Appraise the files under DIR as the device sees them under / (a root file system)", "DIR" },
   { "cert", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_certs,
     "Trusted certificate or directory (repeatable; the device's _ima keyring)", "CERT" },
   { "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
@@ -113,7 +116,7 @@ next_boot_deployment (OstreeSysroot *sysroot, GError **error)
 static gboolean
 load_device (OimaDevice **out_device, GError **error)
 {
-  if (opt_repo && opt_certs == NULL)
+  if ((opt_repo || opt_dir) && opt_certs == NULL)
     return oima_cli_throw_usage (error, "--cert=CERT is required with --repo (the device's "
                                         "trusted keys)");
   if (opt_config && !opt_sysroot)
@@ -163,8 +166,8 @@ oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError 
                        "/etc included).",
                        error))
     return FALSE;
-  if ((opt_repo == NULL) == (opt_sysroot == NULL))
-    return oima_cli_throw_usage (error, "give --repo=PATH REV or --sysroot=DIR [REV]");
+  if ((opt_repo != NULL) + (opt_sysroot != NULL) + (opt_dir != NULL) != 1)
+    return oima_cli_throw_usage (error, "give --repo=PATH REV, --sysroot=DIR [REV] or --dir=DIR");
   if (opt_repo && argc != 2)
     return oima_cli_throw_usage (error, "expected REV");
   if (argc > 2)
@@ -175,7 +178,18 @@ oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError 
   OimaDeviceCheckOptions check_opts = device->check;
   g_autoptr (OimaDeviceReport) report = NULL;
   g_autofree char *what = NULL;
-  if (opt_repo || argc == 2)
+  if (opt_dir)
+    {
+      if (argc != 1)
+        return oima_cli_throw_usage (error, "--dir takes no REV");
+      oima_autofd int dfd = open (opt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0)
+        return oima_throw_errno (error, opt_dir);
+      what = g_strdup_printf ("directory %s", opt_dir);
+      if (!oima_device_check_dir (dfd, ".", &check_opts, &report, cancellable, error))
+        return FALSE;
+    }
+  else if (opt_repo || argc == 2)
     {
       g_autoptr (OstreeRepo) repo = NULL;
       g_autoptr (OstreeSysroot) sysroot = NULL;

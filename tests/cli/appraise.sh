@@ -97,7 +97,7 @@ rm sysroot/etc/ostree/ima.conf
 
 # Bad input: one line each.
 run_fail both oima appraise --repo=$repo --sysroot=sysroot --cert vendor.cert.pem x
-assert_error_matches both 'give --repo=PATH REV or --sysroot=DIR'
+assert_error_matches both 'give --repo=PATH REV, --sysroot=DIR \[REV\] or --dir=DIR'
 run_fail nocert oima appraise --repo=$repo testos/stable
 assert_error_matches nocert '--cert=CERT is required'
 run_fail badcert oima appraise --repo=$repo --cert "$TEST_TMPDIR/nope" testos/stable
