@@ -699,7 +699,11 @@ content_of() {
 patched_ostree_with_plugin() {
   local p=${OSTREE_IMA_PATCHED_OSTREE:-} dir=${OSTREE_IMA_PLUGIN_DIR:-}
   [ -n "$p" ] && [ -x "$p/bin/ostree" ] && [ -n "$dir" ] || return 1
-  if ldd "$dir"/*.so 2>/dev/null | grep -q libasan && [[ ${LD_PRELOAD:-} != *libasan* ]]; then
+  # (ldd's output first: with pipefail, grep -q closing the pipe early
+  # would make the test's outcome a race.)
+  local libs
+  libs=$(ldd "$dir"/*.so 2>/dev/null || true)
+  if [[ $libs == *libasan* ]] && [[ ${LD_PRELOAD:-} != *libasan* ]]; then
     return 1
   fi
   return 0
