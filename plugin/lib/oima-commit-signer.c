@@ -8,6 +8,7 @@
 #include "oima-commit-rewrite.h"
 #include "oima-commit-signer.h"
 #include "oima-digest-signer.h"
+#include "oima-evm.h"
 #include "oima-util.h"
 #include "oima-xattrs.h"
 
@@ -17,6 +18,7 @@ typedef struct
   OimaDigestSigner *signer;
   gint evm_removed; /* atomic */
   gint reencoded;   /* atomic */
+  gint evm_signed;  /* atomic */
 } ImaTransform;
 
 typedef enum
@@ -66,6 +68,28 @@ classify_existing (GBytes *ima, ExistingIma *out, GError **error)
     }
 }
 
+/* Add a portable EVM signature over the final xattrs, owner and mode
+ * (replacing any security.evm: an inode-bound one never belongs in a
+ * commit, an old portable one covered other values). */
+static gboolean
+add_evm (ImaTransform *t, OimaRewriteObject *object, GVariant **inout_xattrs, GError **error)
+{
+  GFileInfo *info = oima_rewrite_object_get_info (object);
+  g_autoptr (GVariant) without = oima_xattrs_set (*inout_xattrs, OIMA_XATTR_EVM, NULL);
+  g_autoptr (GBytes) evm
+      = oima_evm_sign_portable (t->options->key, t->options->algo, without,
+                                g_file_info_get_attribute_uint32 (info, "unix::uid"),
+                                g_file_info_get_attribute_uint32 (info, "unix::gid"),
+                                g_file_info_get_attribute_uint32 (info, "unix::mode"), error);
+  if (evm == NULL)
+    return FALSE;
+  GVariant *with = oima_xattrs_set (without, OIMA_XATTR_EVM, evm);
+  g_variant_unref (*inout_xattrs);
+  *inout_xattrs = with;
+  g_atomic_int_inc (&t->evm_signed);
+  return TRUE;
+}
+
 static gboolean
 sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
           gboolean *out_cacheable, GCancellable *cancellable, GError **error)
@@ -89,11 +113,13 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
     {
       /* Kept byte for byte; a list ostree cannot check out (unsorted,
        * duplicates, names without NUL) is re-encoded. */
+      g_autoptr (GVariant) kept = oima_xattrs_canonicalize (xattrs);
       if (!oima_xattrs_is_canonical (xattrs))
-        {
-          *out_xattrs = oima_xattrs_canonicalize (xattrs);
-          g_atomic_int_inc (&t->reencoded);
-        }
+        g_atomic_int_inc (&t->reencoded);
+      if (t->options->evm && !add_evm (t, object, &kept, error))
+        return FALSE;
+      if (!g_variant_equal (kept, xattrs))
+        *out_xattrs = g_steal_pointer (&kept);
       return TRUE;
     }
 
@@ -110,11 +136,15 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
   g_autoptr (GBytes) old_evm = oima_xattrs_lookup (signed_xattrs, OIMA_XATTR_EVM);
   if (old_evm != NULL)
     {
-      *out_xattrs = oima_xattrs_set (signed_xattrs, OIMA_XATTR_EVM, NULL);
-      g_atomic_int_inc (&t->evm_removed);
+      GVariant *stripped = oima_xattrs_set (signed_xattrs, OIMA_XATTR_EVM, NULL);
+      g_variant_unref (signed_xattrs);
+      signed_xattrs = stripped;
+      if (!t->options->evm)
+        g_atomic_int_inc (&t->evm_removed);
     }
-  else
-    *out_xattrs = g_steal_pointer (&signed_xattrs);
+  if (t->options->evm && !add_evm (t, object, &signed_xattrs, error))
+    return FALSE;
+  *out_xattrs = g_steal_pointer (&signed_xattrs);
   /* Objects that had no security.ima give the same result with and without
    * overwrite: only those are remembered. */
   *out_cacheable = old_ima == NULL && t->options->hash_only == NULL;
@@ -184,6 +214,7 @@ fill_progress (const OimaCommitRewriteStats *rs, ImaTransform *t, OimaCommitSign
   out->files = *rs;
   out->evm_removed = g_atomic_int_get (&t->evm_removed);
   out->reencoded = g_atomic_int_get (&t->reencoded);
+  out->evm_signed = g_atomic_int_get (&t->evm_signed);
   out->hashed = t->signer ? oima_digest_signer_get_n_hashed (t->signer) : 0;
   out->signatures_made = t->signer ? oima_digest_signer_get_n_signed (t->signer) : 0;
   out->signatures_reused = oima_sig_reuse_get_n_reused (t->options->reuse);
@@ -211,7 +242,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
                             "are practical, so a signature over it proves little",
                             oima_hash_algo_name (options->algo));
 
-  ImaTransform t = { options, NULL, 0, 0 };
+  ImaTransform t = { options, NULL, 0, 0, 0 };
   g_autoptr (OimaSignCache) cache = NULL;
   if (!options->repair_only)
     {
@@ -220,7 +251,7 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
       oima_digest_signer_set_hash_only (t.signer, options->hash_only);
     }
   /* The cache maps an object to its signed self: hash-only runs skip it. */
-  if (!options->no_cache && !options->repair_only && options->hash_only == NULL)
+  if (!options->no_cache && !options->repair_only && options->hash_only == NULL && !options->evm)
     cache = oima_sign_cache_load (repo, options->key, options->algo);
   ProgressRelay relay = { options, &t };
   OimaCommitRewriteOptions rewrite_opts = {

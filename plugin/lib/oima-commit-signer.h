@@ -33,6 +33,7 @@ typedef struct
   guint64 evm_removed;       /* security.evm removed: it covered the old security.ima */
   guint64 reencoded;         /* xattr lists re-encoded, signatures kept (of files_changed) */
   guint64 hashed;            /* given a hash (hash_only), not a signature (of files_changed) */
+  guint64 evm_signed;        /* given a portable EVM signature */
 } OimaCommitSignProgress;
 
 typedef void (*OimaCommitSignProgressFunc) (const OimaCommitSignProgress *progress,
@@ -57,6 +58,10 @@ typedef struct
    * hash.  NULL: none; a filter without includes: every selected file.
    * Per content object, its first path in the tree decides. */
   const OimaPathFilter *hash_only;
+  /* Also a portable EVM signature (security.evm type 0x05) over each signed
+   * file's final security.ima, owner, mode and other security xattrs
+   * (oima-evm.h).  Files kept as already signed get one too. */
+  gboolean evm;
   /* Earlier commits' signatures to reuse (NULL: none): see oima-sig-reuse.h. */
   OimaSigReuse *reuse;
   guint n_jobs;           /* 0 = number of CPUs */

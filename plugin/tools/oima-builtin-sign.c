@@ -19,6 +19,7 @@ static gboolean opt_no_cache;
 static gboolean opt_repair;
 static gboolean opt_allow_weak_hash;
 static gboolean opt_allow_insecure_key_perms;
+static gboolean opt_evm;
 static char **opt_reuse_from;
 static gboolean opt_hash_only;
 static GPtrArray *opt_hash_only_globs;
@@ -56,6 +57,8 @@ static GOptionEntry options[] = {
     "Sign only files whose path matches GLOB (repeatable)", "GLOB" },
   { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
     "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
+    "Also write a portable EVM signature (security.evm type 0x05) for each signed file", NULL },
   { "allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
     "Use an unencrypted key file that group or others can read", NULL },
   { "allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
@@ -93,7 +96,7 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
     return oima_cli_throw_usage (error, "expected SRC_REV and TARGET_REF");
   if (opt_cert && opt_keyid)
     return oima_cli_throw_usage (error, "give --cert or --keyid, not both");
-  if (opt_repair && (opt_key || opt_overwrite || opt_cert || opt_keyid || opt_hash))
+  if (opt_repair && (opt_key || opt_overwrite || opt_cert || opt_keyid || opt_hash || opt_evm))
     return oima_cli_throw_usage (error, "--repair signs nothing: it takes no key, hash or "
                                         "--overwrite");
   if (opt_jobs < 0 || opt_jobs > 256)
@@ -139,6 +142,7 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
     .key = key,
     .reuse = reuse,
     .hash_only = hash_only,
+    .evm = opt_evm,
     .algo = algo,
     .overwrite = opt_overwrite,
     .repair_only = opt_repair,

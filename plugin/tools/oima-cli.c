@@ -203,6 +203,9 @@ oima_cli_sign_commit (OstreeRepo *repo, const char *src_rev, const char *target_
                " from the cache, %" G_GUINT64_FORMAT " symlinks or already signed)\n",
                stats.signatures_made, stats.files.files_cached,
                stats.files.files_kept + stats.reencoded);
+      if (stats.evm_signed > 0)
+        g_print ("Wrote a portable EVM signature for %" G_GUINT64_FORMAT " objects\n",
+                 stats.evm_signed);
       if (stats.hashed > 0)
         g_print ("Wrote a hash, not a signature, for %" G_GUINT64_FORMAT " objects\n",
                  stats.hashed);
