@@ -27,6 +27,7 @@
 #include "oima-commit-rewrite.h"
 #include "oima-disk.h"
 #include "oima-error.h"
+#include "oima-evm.h"
 #include "oima-hash.h"
 #include "oima-key-spec.h"
 #include "oima-sign-queue.h"
@@ -45,6 +46,7 @@ static int opt_jobs = -1;
 static char **opt_reuse_from;
 static gboolean opt_allow_weak_hash;
 static gboolean opt_allow_insecure_key_perms;
+static gboolean opt_evm;
 static gboolean opt_hash_only;
 static GPtrArray *opt_hash_only_globs;
 
@@ -78,6 +80,8 @@ static const GOptionEntry commit_options[]
           "REV" },
         { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
           "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
+        { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
+          "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
         { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
           "Use an unencrypted --ima-key file that group or others can read", NULL },
         { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
@@ -154,6 +158,7 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                           : opt_jobs != -1 ? "--ima-jobs"
                           : opt_reuse_from ? "--ima-reuse-from"
                           : opt_hash_only  ? "--ima-hash-only"
+                          : opt_evm        ? "--ima-evm"
                                            : NULL;
       if (stray)
         {
@@ -420,8 +425,21 @@ ima_commit_file_xattrs (OstreePluginCommit *commit, const OstreePluginFile *file
   if (ima == NULL)
     return NULL;
   /* Merge with what ostree would store (on-disk xattrs, SELinux label, ...):
-   * sorted, NUL-terminated names, no duplicates. */
-  return oima_xattrs_set (file->xattrs, OIMA_XATTR_IMA, ima);
+   * sorted, NUL-terminated names, no duplicates.  An old security.evm
+   * covered other values: it goes, replaced with --ima-evm. */
+  g_autoptr (GVariant) with_ima = oima_xattrs_set (file->xattrs, OIMA_XATTR_IMA, ima);
+  g_autoptr (GVariant) xattrs = oima_xattrs_set (with_ima, OIMA_XATTR_EVM, NULL);
+  if (!opt_evm)
+    return g_steal_pointer (&xattrs);
+  /* Over the final values: --owner-uid, --statoverride, the SELinux label. */
+  GFileInfo *info = file->file_info;
+  g_autoptr (GBytes) evm = oima_evm_sign_portable (
+      self->key, self->algo, xattrs, g_file_info_get_attribute_uint32 (info, "unix::uid"),
+      g_file_info_get_attribute_uint32 (info, "unix::gid"),
+      g_file_info_get_attribute_uint32 (info, "unix::mode"), error);
+  if (evm == NULL)
+    return NULL;
+  return oima_xattrs_set (xattrs, OIMA_XATTR_EVM, evm);
 }
 
 static void

@@ -71,6 +71,23 @@ chmod 0700 moded
 # as part of the object (tests/ostree).
 ostree --repo=repo fsck -q >/dev/null
 
+# Inline: ostree commit --ima-sign --ima-evm, over the final values
+# (--owner-uid), byte-identical to evmctl too.
+if patched_ostree_with_plugin; then
+  P=$OSTREE_IMA_PATCHED_OSTREE
+  OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" \
+    commit --repo=repo -b inline --tree=dir=tree --owner-uid=42 --ima-sign --ima-key=rsa2048.key.pem \
+    --ima-evm >/dev/null
+  checkout_rev repo inline co-inline
+  for f in usr/bin/plain usr/sbin/capped usr/bin/labelled; do
+    assert_streq "$(stat -c %u "co-inline/$f")" 42 "--owner-uid applied"
+    assert_streq "$(ima_hex "co-inline/$f" security.evm)" "$(evmctl_evm "co-inline/$f" rsa2048.key.pem sha256)" \
+      "commit --ima-evm $f: byte-identical to evmctl"
+  done
+else
+  info "patched ostree with a usable plugin not here: commit --ima-evm not tested in this run"
+fi
+
 state=$(repo_state repo)
 run_fail repair-evm oima sign --repo=repo --repair --evm "$src" x
 assert_error_matches repair-evm '--repair signs nothing'
