@@ -15,6 +15,8 @@
 #   RESULT <name> ran | RESULT <name> denied | RESULT <name> error rc=<n>
 #   OUTPUT <name> <first line printed by the program>
 #   AUDIT <audit line from dmesg>      (cause=... name=...)
+#   KT-TPM tpm0 <major> | KT-TPM absent | KT-TPM ima-bypass   (KT_TPM=1 only)
+#   PCR10 <bank> <hex>                 (KT_TPM=1: PCR 10 after the programs ran)
 #   MEASURE <line>                     (ascii_runtime_measurements, if asked)
 #   BINMEASURE <base64 line>           (binary_runtime_measurements, if asked)
 #   KT-DONE
@@ -46,6 +48,7 @@ KT_EVM_MODE=
 KT_MOUNT_OPTS=rw
 KT_DUMP_MEASUREMENTS=0
 KT_DUMP_BINARY_MEASUREMENTS=0
+KT_TPM=0
 [ -r /test/config ] || die "no /test/config"
 . /test/config
 
@@ -119,6 +122,23 @@ for hook in /test/hooks/post-run/*.sh; do
 	echo "KT-HOOK post-run ${hook##*/}"
 	. "$hook"
 done
+
+# --- TPM: PCR 10 right before the lists are read ------------------------------
+# Only execs/mmaps on the image should be measured by a case that uses this, so
+# nothing from here on (busybox on the initramfs) extends PCR 10 any more.
+if [ "$KT_TPM" = 1 ]; then
+	if dmesg | grep -q 'No TPM chip found'; then
+		echo "KT-TPM ima-bypass (IMA found no TPM at boot)"
+	elif [ ! -e /sys/class/tpm/tpm0 ]; then
+		echo "KT-TPM absent (no /sys/class/tpm/tpm0)"
+	else
+		echo "KT-TPM tpm0 $(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null)"
+		for bank in /sys/class/tpm/tpm0/pcr-*; do
+			[ -r "$bank/10" ] || continue
+			echo "PCR10 ${bank##*/pcr-} $(cat "$bank/10")"
+		done
+	fi
+fi
 
 if [ "$KT_DUMP_MEASUREMENTS" = 1 ]; then
 	while read -r line; do echo "MEASURE $line"; done \

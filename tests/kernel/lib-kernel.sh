@@ -31,6 +31,8 @@
 #                          instead of skipping
 #   KT_KEEP=1              keep the temp dir (path printed at exit)
 #   KT_VERBOSE=1           print the whole serial log even on success
+#   KT_TPM=1               (set by a case after kt_init) boot with a software
+#                          TPM 2.0 (swtpm + qemu tpm-tis); see kt_boot
 
 set -euo pipefail
 
@@ -90,6 +92,7 @@ kt_skip_infra() {
 
 kt_cleanup() {
 	local rc=$?
+	kt_tpm_stop
 	if [ -n "$KT_TMP" ] && [ -d "$KT_TMP" ]; then
 		if [ "${KT_KEEP:-0}" = 1 ]; then
 			kt_err "keeping $KT_TMP"
@@ -493,6 +496,8 @@ kt_boot_reset() {
 	KT_MOUNT_OPTS=rw
 	KT_DUMP_MEASUREMENTS=0
 	KT_DUMP_BINARY_MEASUREMENTS=0
+	KT_TPM=0
+	KT_TPM_SKIP=
 }
 
 # kt_guest_ima_cert KEYNAME|DERFILE / kt_guest_evm_cert ...
@@ -521,6 +526,75 @@ kt_program_path() {
 		[ "${p%% *}" = "$1" ] && { echo "${p#* }"; return 0; }
 	done
 	return 1
+}
+
+# ---------------------------------------------------------------------------
+# software TPM (opt-in: KT_TPM=1 after kt_init)
+#
+# kt_boot starts `swtpm socket --tpm2` for the boot and gives qemu a tpm-tis
+# device on it.  The guest then prints PCR 10 of each bank after the programs
+# ran, right before the measurement lists (lines "PCR10 <bank> <hex>"); read
+# them with kt_tpm_pcr10 BANK.  When no TPM can be had, KT_TPM drops to 0 and
+# KT_TPM_SKIP says why (the boot itself still happens): no swtpm (a failure
+# with KT_STRICT=1); a kernel whose TPM TIS driver is not built in (IMA
+# initialises at late_initcall and only uses a TPM that was probed by then:
+# with tpm_tis as a module it runs in TPM-bypass mode whatever the guest loads
+# later); at run time, a guest with no /sys/class/tpm/tpm0 or whose IMA logged
+# "No TPM chip found".
+
+KT_SWTPM_PID=
+KT_TPM_SOCK=
+
+# kt_tpm_check: KT_TPM=1 -> 0 with KT_TPM_SKIP set when no TPM is possible.
+kt_tpm_check() {
+	[ "$KT_TPM" = 1 ] || return 0
+	if ! command -v swtpm >/dev/null 2>&1; then
+		KT_TPM_SKIP="swtpm not found (Debian package swtpm, see ci/packages.d/kernel.txt)"
+		# Missing infrastructure: with --strict a failure, as for qemu.
+		if [ "${KT_STRICT:-0}" = 1 ]; then
+			kt_die "$KT_TPM_SKIP (KT_STRICT=1: not skipping the TPM part)"
+		fi
+	elif [ -f "$KT_KERNEL_DIR/config" ] && ! grep -q '^CONFIG_TCG_TIS=y' "$KT_KERNEL_DIR/config"; then
+		KT_TPM_SKIP="$(basename "$KT_KERNEL_DIR") has no built-in TPM TIS driver ($(grep -E '^(# )?CONFIG_TCG_TIS[= ]' "$KT_KERNEL_DIR/config" || echo 'CONFIG_TCG_TIS unset')): IMA would run in TPM-bypass mode"
+	elif [ -f "$KT_KERNEL_DIR/config" ] && ! grep -q '^CONFIG_TCG_TPM=y' "$KT_KERNEL_DIR/config"; then
+		KT_TPM_SKIP="$(basename "$KT_KERNEL_DIR") lacks CONFIG_TCG_TPM=y: IMA would run in TPM-bypass mode"
+	fi
+	if [ -n "$KT_TPM_SKIP" ]; then
+		kt_log "TPM: $KT_TPM_SKIP; booting without a TPM"
+		KT_TPM=0
+	fi
+}
+
+kt_tpm_start() {
+	local dir=$KT_TMP/tpm i=0
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	KT_TPM_SOCK=$dir/sock
+	swtpm socket --tpm2 --tpmstate "dir=$dir" --ctrl "type=unixio,path=$KT_TPM_SOCK" \
+		--flags startup-clear --log "file=$dir/swtpm.log" >"$dir/swtpm.out" 2>&1 &
+	KT_SWTPM_PID=$!
+	while [ ! -S "$KT_TPM_SOCK" ]; do
+		if ! kill -0 "$KT_SWTPM_PID" 2>/dev/null || [ $i -ge 100 ]; then
+			cat "$dir/swtpm.out" "$dir/swtpm.log" >&2 2>/dev/null || true
+			kt_die "swtpm did not come up (no socket $KT_TPM_SOCK)"
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kt_log "swtpm (pid $KT_SWTPM_PID) on $KT_TPM_SOCK"
+}
+
+kt_tpm_stop() {
+	[ -n "${KT_SWTPM_PID:-}" ] || return 0
+	kill "$KT_SWTPM_PID" 2>/dev/null || true
+	wait "$KT_SWTPM_PID" 2>/dev/null || true
+	KT_SWTPM_PID=
+}
+
+# kt_tpm_pcr10 BANK: the guest's PCR 10 of BANK (sha1, sha256, ...), lower-case
+# hex, as read from sysfs after the programs ran ("" if not reported).
+kt_tpm_pcr10() {
+	awk -v b="$1" '$1 == "PCR10" && $2 == b { print tolower($3); exit }' "$KT_SERIAL_LOG"
 }
 
 # ---------------------------------------------------------------------------
@@ -558,6 +632,7 @@ kt_boot() {
 		"$boot/root/test/hooks/pre-policy" "$boot/root/test/hooks/post-run"
 	[ ${#KT_PROGRAMS[@]} -gt 0 ] || kt_die "kt_boot: no programs registered"
 	[ ${#KT_POLICY[@]} -gt 0 ] || kt_guest_policy "$KT_POLICY_IMASIG"
+	kt_tpm_check
 
 	# Every program must work as such (the host has no IMA appraisal): a denial in
 	# the guest is then IMA's doing, not a broken binary.
@@ -590,6 +665,7 @@ kt_boot() {
 		KT_MOUNT_OPTS=$KT_MOUNT_OPTS
 		KT_DUMP_MEASUREMENTS=$KT_DUMP_MEASUREMENTS
 		KT_DUMP_BINARY_MEASUREMENTS=$KT_DUMP_BINARY_MEASUREMENTS
+		KT_TPM=$KT_TPM
 	EOF
 	install -m 0755 "$KT_LIBDIR/guest-init.sh" "$boot/root/init"
 	# Second cpio archive appended to the cached base: the kernel unpacks both.
@@ -600,15 +676,22 @@ kt_boot() {
 	kt_log "policy:"
 	sed 's/^/    /' "$boot/root/test/policy"
 	KT_SERIAL_LOG=$boot/serial.log
-	local start end rc=0
+	local start end rc=0 tpm_args=()
+	if [ "$KT_TPM" = 1 ]; then
+		kt_tpm_start
+		tpm_args=(-chardev "socket,id=chrtpm,path=$KT_TPM_SOCK"
+			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
+	fi
 	start=$(date +%s.%N)
 	timeout -k 10 "$KT_QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
 		-nodefaults -display none -no-reboot \
 		-serial "file:$KT_SERIAL_LOG" \
+		${tpm_args[@]+"${tpm_args[@]}"} \
 		-kernel "$KT_VMLINUZ" -initrd "$boot/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet rdinit=/init" \
 		</dev/null >"$boot/qemu.out" 2>&1 || rc=$?
 	end=$(date +%s.%N)
+	kt_tpm_stop
 	kt_log "qemu finished (rc $rc) in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"
 	KT_BOOTED=1
 	# Normalise the serial log: no CRs.
@@ -642,7 +725,12 @@ kt_boot() {
 			kt_die "no RESULT line for $name"
 		}
 	done
-	grep -E '^(KT-BOOTED|KT-MODULE|KT-KEY|KT-EVM|KT-HOOK|RESULT|OUTPUT|AUDIT)' "$KT_SERIAL_LOG" | sed 's/^/  guest| /'
+	grep -E '^(KT-BOOTED|KT-MODULE|KT-KEY|KT-EVM|KT-HOOK|KT-TPM|PCR10|RESULT|OUTPUT|AUDIT)' "$KT_SERIAL_LOG" | sed 's/^/  guest| /'
+	if [ "$KT_TPM" = 1 ] && [ -z "$(kt_tpm_pcr10 sha256)" ]; then
+		KT_TPM_SKIP="the guest reported no TPM PCR 10 ($(grep '^KT-TPM' "$KT_SERIAL_LOG" | head -n 1))"
+		KT_TPM=0
+		kt_log "TPM: $KT_TPM_SKIP"
+	fi
 }
 
 kt_dump_log() {

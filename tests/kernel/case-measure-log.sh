@@ -1,0 +1,256 @@
+#!/bin/bash
+# Measurement log: the kernel's IMA measurement list (ascii and binary), read
+# back by `ostree-ima check-log` against the signed commit, and its PCR 10
+# replay against a software TPM's PCR 10.  One boot, the signed commit checked
+# out as the image root (so --prefix /mnt maps a measured path to the commit):
+#   usr/bin/good, usr/bin/also   signed, untouched: run, measured, not flagged
+#   usr/bin/victim    replaced by usr/bin/also WITH its security.ima: IMA lets
+#                     it run (a valid signature), the commit says content-differs
+#   usr/bin/intruder  validly signed (same key), from another commit, not in
+#                     this one: runs, unknown-file
+#   usr/libexec/oima/tampered  owned by uid 1000 (the appraise rule is fowner=0,
+#                     so it is only measured), bytes changed after signing:
+#                     runs, content-differs
+#   usr/bin/broken    root-owned, bytes changed after signing: denied
+#                     invalid-signature (the appraisal negative control), and
+#                     still measured (IMA measures before it appraises):
+#                     content-differs
+# Policy: measure BPRM_CHECK and MMAP_CHECK mask=MAY_EXEC on the image only
+# (so the busybox that dumps the lists adds nothing after PCR 10 is read), and
+# imasig appraisal of root-owned files.
+# The software TPM part (swtpm, qemu tpm-tis, KT_TPM=1): the replay of either
+# list equals the guest's PCR 10 in the sha1 and the sha256 bank, so
+# `--pcr10 <tpm sha256>` and `--pcr10-sha1 <tpm sha1>` pass and a wrong value
+# fails with "mismatch".  Without swtpm (or a kernel whose TPM driver is not
+# built in) that part is skipped with the reason and the rest still runs.
+. "$(dirname "$0")/lib-kernel.sh"
+kt_init "measurement log: check-log maps the kernel's list to the signed commit; replay = TPM PCR 10"
+KT_TPM=1
+
+[ -n "${OSTREE_IMA:-}" ] && [ -x "$OSTREE_IMA" ] || kt_die "OSTREE_IMA is not set or not executable"
+
+kt_keygen_rsa rsa
+tree=$KT_TMP/tree
+kt_build_programs "$tree" good also victim broken
+mkdir -p "$tree/usr/libexec/oima"
+kt_build_programs "$KT_TMP/t2" tampered
+mv "$KT_TMP/t2/usr/bin/tampered" "$tree/usr/libexec/oima/tampered"
+chown 1000:1000 "$tree/usr/libexec/oima/tampered"
+kt_add_files "$tree"
+kt_build_programs "$KT_TMP/extra" intruder
+kt_repo_init
+kt_commit src "$tree"
+kt_commit extra-src "$KT_TMP/extra"
+kt_sign rsa sha256 src signed
+kt_sign rsa sha256 extra-src extra-signed
+rev=$("$KT_OSTREE" --repo="$KT_REPO" rev-parse signed) || kt_die "rev-parse signed failed"
+
+# The deployment is the image root: /mnt/usr/bin/good is /usr/bin/good of $rev.
+rmdir "$KT_IMGROOT"
+"$KT_OSTREE" --repo="$KT_REPO" checkout --force-copy signed "$KT_IMGROOT" ||
+	kt_die "ostree checkout of signed failed"
+kt_checkout extra-signed .extra
+root=$KT_IMGROOT
+for p in usr/bin/good usr/bin/also usr/bin/victim usr/bin/broken usr/libexec/oima/tampered .extra/usr/bin/intruder; do
+	kt_require_ima_sig "$root/$p" 4
+done
+[ "$(stat -c %u "$root/usr/libexec/oima/tampered")" = 1000 ] || kt_die "checkout lost the owner of tampered"
+
+# A validly signed program not in the commit.
+cp -a --preserve=xattr "$root/.extra/usr/bin/intruder" "$root/usr/bin/intruder"
+rm -rf "$root/.extra"
+# A validly signed program over another one's path, with its security.ima.
+cp --preserve=all "$root/usr/bin/also" "$root/usr/bin/victim"
+[ "$(kt_ima_xattr "$root/usr/bin/victim")" = "$(kt_ima_xattr "$root/usr/bin/also")" ] ||
+	kt_die "copying also over victim lost its security.ima"
+# Bytes changed after signing (appended: the ELF still runs), xattr kept.
+printf '\0' >>"$root/usr/libexec/oima/tampered"
+printf '\0' >>"$root/usr/bin/broken"
+for p in usr/bin/intruder usr/bin/victim usr/libexec/oima/tampered usr/bin/broken; do
+	kt_require_ima_sig "$root/$p" 4
+done
+
+kt_guest_policy 'measure func=BPRM_CHECK fsuuid=@UUID@'
+kt_guest_policy 'measure func=MMAP_CHECK mask=MAY_EXEC fsuuid=@UUID@'
+kt_guest_policy 'appraise func=BPRM_CHECK fsuuid=@UUID@ fowner=0 appraise_type=imasig'
+kt_guest_ima_cert rsa
+kt_guest_program good usr/bin/good
+kt_guest_program also usr/bin/also
+kt_guest_program victim usr/bin/victim
+kt_guest_program intruder usr/bin/intruder
+kt_guest_program tampered usr/libexec/oima/tampered
+kt_guest_program broken usr/bin/broken
+KT_DUMP_MEASUREMENTS=1
+KT_DUMP_BINARY_MEASUREMENTS=1
+kt_boot
+
+# --- what the kernel decided --------------------------------------------------
+kt_expect_ran good
+kt_expect_ran also
+kt_expect_ran victim
+kt_expect_ran intruder
+kt_expect_ran tampered
+kt_expect_denied broken invalid-signature
+
+# --- the lists ------------------------------------------------------------------
+ascii=$KT_TMP/ascii.log
+binary=$KT_TMP/binary.log
+kt_measurements >"$ascii"
+kt_binary_measurements "$binary"
+[ -s "$ascii" ] || kt_die "the guest dumped no ascii measurement list"
+[ -s "$binary" ] || kt_die "the guest dumped no binary measurement list"
+kt_log "ascii measurement list:"
+sed 's/^/    /' "$ascii"
+measured=(/usr/bin/good /usr/bin/also /usr/bin/victim /usr/bin/intruder /usr/libexec/oima/tampered /usr/bin/broken)
+for p in "${measured[@]}"; do
+	if awk -v p="/mnt$p" '$1 == 10 && ($NF == p || $(NF - 1) == p) { f = 1 } END { exit !f }' "$ascii"; then
+		kt_pass "/mnt$p is in the ascii list"
+	else
+		kt_fail "/mnt$p is not in the ascii list"
+	fi
+done
+
+# check_log NAME ARGS...: run check-log, output in $KT_TMP/NAME.out, rc in $cl_rc.
+check_log() {
+	local name=$1
+	shift
+	cl_rc=0
+	"$OSTREE_IMA" check-log --repo="$KT_REPO" --prefix /mnt "$@" >"$KT_TMP/$name.out" 2>&1 || cl_rc=$?
+	kt_log "check-log $* -> rc $cl_rc"
+	sed 's/^/    /' "$KT_TMP/$name.out"
+}
+
+# Problem lines: "PATH: [config ]KIND: detail".
+kinds='content-differs|unknown-file|bad-signature|untrusted-key|bad-template-hash|violation'
+
+# flagged NAME PATH [KIND]: check-log's NAME output has a problem line for PATH
+# (printed with or without the /mnt prefix) of KIND (any kind if empty).
+flagged() {
+	grep -Eq "^(/mnt)?$2: (config )?(${3:-$kinds}):" "$KT_TMP/$1.out"
+}
+
+# pcr_out NAME BANK: the replayed value check-log printed.
+pcr_out() {
+	sed -n "s/^PCR 10 $2: *\([0-9a-fA-F]*\).*/\1/p" "$KT_TMP/$1.out" | head -n 1 | tr 'A-F' 'a-f'
+}
+
+# expect_problems NAME: the verdict on the full list.
+expect_problems() {
+	local n=$1 p
+	if [ "$cl_rc" != 0 ]; then
+		kt_pass "$n: check-log fails on the full list (rc $cl_rc)"
+	else
+		kt_fail "$n: check-log exited 0 on a list with foreign content"
+	fi
+	for p in /usr/bin/victim /usr/libexec/oima/tampered /usr/bin/broken; do
+		if flagged "$n" "$p" content-differs; then
+			kt_pass "$n: $p flagged content-differs"
+		else
+			kt_fail "$n: $p not flagged content-differs"
+		fi
+	done
+	if flagged "$n" /usr/bin/intruder unknown-file; then
+		kt_pass "$n: /usr/bin/intruder flagged unknown-file"
+	else
+		kt_fail "$n: /usr/bin/intruder not flagged unknown-file"
+	fi
+	for p in /usr/bin/good /usr/bin/also; do
+		if flagged "$n" "$p"; then
+			kt_fail "$n: clean $p flagged: $(grep -E "^(/mnt)?$p: " "$KT_TMP/$n.out" | head -n 1)"
+		else
+			kt_pass "$n: clean $p not flagged"
+		fi
+	done
+	# Nothing else either (boot_aggregate, say).
+	local other
+	other=$(grep -E "^[^ ]+: (config )?($kinds):" "$KT_TMP/$n.out" | grep -Ev '^(/mnt)?/usr/(bin/(victim|intruder|broken)|libexec/oima/tampered): ' || true)
+	if [ -z "$other" ]; then
+		kt_pass "$n: no other path flagged"
+	else
+		kt_fail "$n: unexpected problems: $other"
+	fi
+	if grep -q '^check-log:' "$KT_TMP/$n.out"; then
+		kt_pass "$n: summary line"
+	else
+		kt_fail "$n: no 'check-log:' summary line"
+	fi
+}
+
+check_log ascii --cert "$(kt_cert rsa)" "$rev" "$ascii"
+expect_problems ascii
+check_log binary --cert "$(kt_cert rsa)" "$rev" - <"$binary"
+expect_problems binary
+
+# Both formats replay to the same PCR 10.
+a1=$(pcr_out ascii sha1)
+a256=$(pcr_out ascii sha256)
+b1=$(pcr_out binary sha1)
+b256=$(pcr_out binary sha256)
+if [ ${#a1} = 40 ] && [ ${#a256} = 64 ] && [ "$a1" = "$b1" ] && [ "$a256" = "$b256" ]; then
+	kt_pass "ascii and binary lists replay to the same PCR 10 (sha1 $a1, sha256 $a256)"
+else
+	kt_fail "PCR 10 replay: ascii sha1 '$a1' sha256 '$a256', binary sha1 '$b1' sha256 '$b256'"
+fi
+
+# The list without the foreign entries matches the commit: exit 0.
+grep -Ev ' /mnt/usr/(bin/(victim|intruder|broken)|libexec/oima/tampered)( |$)' "$ascii" >"$KT_TMP/clean.log"
+[ "$(wc -l <"$KT_TMP/clean.log")" = $(($(wc -l <"$ascii") - 4)) ] ||
+	kt_fail "filtering the four foreign entries out of the ascii list did not drop exactly 4 lines"
+check_log clean --cert "$(kt_cert rsa)" "$rev" "$KT_TMP/clean.log"
+if [ "$cl_rc" = 0 ]; then
+	kt_pass "clean: check-log exits 0 on the list without the foreign entries"
+else
+	kt_fail "clean: check-log rc $cl_rc on the list without the foreign entries"
+fi
+
+# --- PCR 10 against the software TPM -------------------------------------------
+wrong=$(printf '%064d' 0)
+if [ "$KT_TPM" = 1 ]; then
+	t1=$(kt_tpm_pcr10 sha1)
+	t256=$(kt_tpm_pcr10 sha256)
+	kt_log "guest TPM PCR 10: sha1 $t1 sha256 $t256"
+	if [ "$t256" = "$(printf '%064d' 0)" ]; then
+		kt_fail "the TPM's PCR 10 (sha256) is all zeroes: IMA did not extend it"
+	fi
+	if [ "$a1" = "$t1" ]; then kt_pass "replay (sha1) = TPM PCR 10"; else kt_fail "replay sha1 '$a1' != TPM '$t1'"; fi
+	if [ "$a256" = "$t256" ]; then kt_pass "replay (sha256) = TPM PCR 10"; else kt_fail "replay sha256 '$a256' != TPM '$t256'"; fi
+	for f in ascii binary; do
+		if [ $f = ascii ]; then in=$ascii; else in=$binary; fi
+		check_log "$f-pcr" --pcr10 "$t256" --pcr10-sha1 "$t1" "$rev" "$in"
+		if grep -qi mismatch "$KT_TMP/$f-pcr.out"; then
+			kt_fail "$f: --pcr10/--pcr10-sha1 with the TPM's values reported a mismatch"
+		else
+			kt_pass "$f: --pcr10 and --pcr10-sha1 with the TPM's values accepted"
+		fi
+	done
+	check_log clean-pcr --pcr10 "$t256" --pcr10-sha1 "$t1" "$rev" "$KT_TMP/clean.log"
+	if [ "$cl_rc" != 0 ] && grep -qi 'PCR 10.*mismatch' "$KT_TMP/clean-pcr.out"; then
+		kt_pass "clean list (entries dropped) no longer matches the TPM's PCR 10"
+	else
+		kt_fail "clean list vs the TPM's PCR 10: rc $cl_rc, no 'PCR 10 ... mismatch'"
+	fi
+else
+	kt_log "SKIP (TPM part): $KT_TPM_SKIP"
+	# Still check that --pcr10 compares: the replayed values pass.
+	check_log self-pcr --pcr10 "$a256" --pcr10-sha1 "$a1" "$rev" "$ascii"
+	if grep -qi mismatch "$KT_TMP/self-pcr.out"; then
+		kt_fail "--pcr10/--pcr10-sha1 with check-log's own replay reported a mismatch"
+	else
+		kt_pass "--pcr10/--pcr10-sha1 with check-log's own replay accepted"
+	fi
+fi
+
+# A wrong value fails with a mismatch, whatever the content verdict.
+check_log wrong-pcr --pcr10 "$wrong" "$rev" "$KT_TMP/clean.log"
+if [ "$cl_rc" != 0 ] && grep -qi 'PCR 10.*mismatch' "$KT_TMP/wrong-pcr.out"; then
+	kt_pass "a wrong --pcr10 fails with 'PCR 10 ... mismatch'"
+else
+	kt_fail "a wrong --pcr10: rc $cl_rc, no 'PCR 10 ... mismatch'"
+fi
+check_log wrong-pcr-sha1 --pcr10-sha1 "$(printf '%040d' 0)" "$rev" "$KT_TMP/clean.log"
+if [ "$cl_rc" != 0 ] && grep -qi 'PCR 10.*mismatch' "$KT_TMP/wrong-pcr-sha1.out"; then
+	kt_pass "a wrong --pcr10-sha1 fails with 'PCR 10 ... mismatch'"
+else
+	kt_fail "a wrong --pcr10-sha1: rc $cl_rc, no 'PCR 10 ... mismatch'"
+fi
+kt_finish
