@@ -61,6 +61,10 @@ oima_close_fdp (int *fdp)
 /* Hex without separators, lower case. */
 char *oima_hex_encode (const guint8 *data, gsize len);
 
+/* Append @s to @out as a JSON string (quoted, escaped).  File names need
+ * not be UTF-8: invalid bytes become U+FFFD, so the output stays JSON. */
+void oima_json_append_string (GString *out, const char *s);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD, EVP_MD_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)

@@ -44,22 +44,6 @@ static GOptionEntry options[] = {
 };
 
 static void
-print_json_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = s; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (out, "\\%c", *p);
-      else if ((guchar)*p < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar)*p);
-      else
-        g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
-}
-
-static void
 print_report (const OimaDeviceReport *report, const char *what)
 {
   if (!opt_json)
@@ -75,7 +59,7 @@ print_report (const OimaDeviceReport *report, const char *what)
       return;
     }
   g_autoptr (GString) out = g_string_new ("{\"target\": ");
-  print_json_string (out, what);
+  oima_json_append_string (out, what);
   g_string_append_printf (out,
                           ", \"files\": %" G_GUINT64_FORMAT ", \"denied_files\": %" G_GUINT64_FORMAT
                           ", \"denials\": [",
@@ -84,16 +68,16 @@ print_report (const OimaDeviceReport *report, const char *what)
     {
       OimaDenial *d = report->denials->pdata[i];
       g_string_append (out, i ? ", {\"path\": " : "{\"path\": ");
-      print_json_string (out, d->path);
+      oima_json_append_string (out, d->path);
       g_string_append (out, ", \"hook\": ");
       if (d->hook)
-        print_json_string (out, d->hook);
+        oima_json_append_string (out, d->hook);
       else
         g_string_append (out, "null");
       g_string_append (out, ", \"cause\": ");
-      print_json_string (out, d->cause);
+      oima_json_append_string (out, d->cause);
       g_string_append (out, ", \"detail\": ");
-      print_json_string (out, d->detail ? d->detail : "");
+      oima_json_append_string (out, d->detail ? d->detail : "");
       g_string_append_c (out, '}');
     }
   g_string_append (out, "]}\n");

@@ -17,6 +17,7 @@ static const OimaCommand commands[] = {
   { "verify-deployment", oima_builtin_verify_deployment,
     "Compare a deployment on disk with its commit (swapped, rolled back, added files)" },
   { "keygen", oima_builtin_keygen, "Create a signing key and certificate for the kernel" },
+  { "keylime-policy", oima_builtin_keylime_policy, "Write a Keylime runtime policy for a commit" },
   { NULL },
 };
 
