@@ -31,6 +31,7 @@ gboolean oima_builtin_verify (int argc, char **argv, GCancellable *cancellable, 
 gboolean oima_builtin_keygen (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_fsck (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError **error);
+gboolean oima_builtin_check_log (int argc, char **argv, GCancellable *cancellable, GError **error);
 gboolean oima_builtin_keylime_policy (int argc, char **argv, GCancellable *cancellable,
                                       GError **error);
 gboolean oima_builtin_verify_deployment (int argc, char **argv, GCancellable *cancellable,

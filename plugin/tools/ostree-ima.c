@@ -16,6 +16,8 @@ static const OimaCommand commands[] = {
     "Predict what the device's kernel would deny in a commit or the next deployment" },
   { "verify-deployment", oima_builtin_verify_deployment,
     "Compare a deployment on disk with its commit (swapped, rolled back, added files)" },
+  { "check-log", oima_builtin_check_log,
+    "Check a kernel's IMA measurement list and PCR 10 against a commit" },
   { "keygen", oima_builtin_keygen, "Create a signing key and certificate for the kernel" },
   { "keylime-policy", oima_builtin_keylime_policy, "Write a Keylime runtime policy for a commit" },
   { NULL },
