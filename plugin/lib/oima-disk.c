@@ -159,7 +159,17 @@ oima_disk_walk (int dfd, const char *relpath, const char *root_path, OimaDiskWal
   return walk_dir (dfd, relpath, root_path, func, user_data, cancellable, error);
 }
 
-/* Copy every xattr of @src_path (not following a symlink) onto @fd. */
+/* An EVM HMAC (0x02) or non-portable signature (0x03) covers the inode
+ * number and generation: it describes one inode, never a copy. */
+static gboolean
+is_inode_bound_evm (const char *name, const guint8 *data, gsize len)
+{
+  return strcmp (name, "security.evm") == 0 && len > 0 && (data[0] == 0x02 || data[0] == 0x03);
+}
+
+/* Copy every xattr of @src_path (not following a symlink) onto @fd, less
+ * an inode-bound security.evm (which a kernel with EVM would also refuse
+ * to have set from userspace). */
 static gboolean
 copy_xattrs (int dfd, const char *relpath, int fd, GError **error)
 {
@@ -174,6 +184,8 @@ copy_xattrs (int dfd, const char *relpath, int fd, GError **error)
       g_variant_get_child (xattrs, i, "(^&ay@ay)", &name, &value);
       gsize len = 0;
       const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
+      if (is_inode_bound_evm (name, data, len))
+        continue;
       if (fsetxattr (fd, name, data, len, 0) < 0)
         return oima_throw_errno (error, name);
     }

@@ -34,8 +34,10 @@ gboolean oima_disk_read_xattrs (int dfd, const char *relpath, GVariant **out_xat
 /* Make @relpath under @dfd a file of its own if it is a hardlink (a
  * deployed file shares its inode with the repository's object): a copy
  * with the same content, owner, mode and every xattr takes its place, so
- * that changing it leaves the object alone.  A file with one link is left
- * as it is. */
+ * that changing it leaves the object alone.  An inode-bound security.evm
+ * (HMAC or non-portable signature) stays with the old inode, as in
+ * libostree's ostree_break_hardlink().  A file with one link is left as it
+ * is. */
 gboolean oima_disk_break_hardlink (int dfd, const char *relpath, GError **error);
 
 /* Called for every entry that is not a directory.  @relpath is relative to

@@ -7,8 +7,9 @@
  *   OSTREE_TEST_PLUGIN_VETO_PULL=1    reject every pulled commit
  *   OSTREE_TEST_PLUGIN_VETO_DEPLOY=1  reject every deployment
  *   OSTREE_TEST_PLUGIN_DEPLOY_XATTR=P set user.ostree-test=deployed on the
- *                                     deployment's file P (after breaking
- *                                     its hardlink into the repository)
+ *                                     deployment's file P, after breaking
+ *                                     its hardlink into the repository with
+ *                                     the host's ostree_break_hardlink()
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +46,7 @@ static gboolean
 test_pull_commit (OstreeRepo *repo, const char *remote_name, const char *ref_name,
                   const char *checksum, GCancellable *cancellable, GError **error)
 {
-  log_line ("pull %s %s %s", remote_name ?: "(none)", ref_name, checksum);
+  log_line ("pull %s %s %s", remote_name ?: "(none)", ref_name ?: "(none)", checksum);
   if (g_getenv ("OSTREE_TEST_PLUGIN_VETO_PULL"))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "test veto");
@@ -67,36 +68,19 @@ test_deploy (OstreeSysroot *sysroot, OstreeDeployment *deployment, int deploymen
   const char *path = g_getenv ("OSTREE_TEST_PLUGIN_DEPLOY_XATTR");
   if (path)
     {
-      /* Break the hardlink so the repository object stays unchanged */
-      g_autofree char *contents = NULL;
-      gsize len;
-      g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
-      int fd = openat (deployment_dfd, path, O_RDONLY | O_CLOEXEC);
-      struct stat st;
-      if (fd < 0 || fstat (fd, &st) < 0)
+      /* A new inode with the same content, mode, owner and xattrs: the
+       * repository object stays unchanged. */
+      if (!ostree_break_hardlink (deployment_dfd, path, FALSE, cancellable, error))
+        return FALSE;
+      int fd = openat (deployment_dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || fsetxattr (fd, "user.ostree-test", "deployed", 8, 0) < 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, g_strerror (errno));
           if (fd >= 0)
             close (fd);
           return FALSE;
         }
-      g_autoptr (GMappedFile) mf = g_mapped_file_new_from_fd (fd, FALSE, error);
       close (fd);
-      if (!mf)
-        return FALSE;
-      contents = g_memdup2 (g_mapped_file_get_contents (mf), g_mapped_file_get_length (mf));
-      len = g_mapped_file_get_length (mf);
-      int out = openat (deployment_dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
-      if (out < 0 || (len && write (out, contents, len) != (ssize_t)len)
-          || fsetxattr (out, "user.ostree-test", "deployed", 8, 0) < 0
-          || renameat (deployment_dfd, tmp, deployment_dfd, path) < 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, g_strerror (errno));
-          if (out >= 0)
-            close (out);
-          return FALSE;
-        }
-      close (out);
     }
   return TRUE;
 }

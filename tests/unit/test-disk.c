@@ -5,7 +5,9 @@
  * system that has them (skips otherwise).
  */
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -122,6 +124,61 @@ test_open_regular (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "not a regular file"));
 }
 
+static gboolean
+has_xattr (const char *path, const char *name, const char *value, gsize len)
+{
+  char buf[64];
+  ssize_t n = getxattr (path, name, buf, sizeof buf);
+  return n == (ssize_t)len && memcmp (buf, value, len) == 0;
+}
+
+/* A hardlinked file becomes a copy with the same content, mode and xattrs;
+ * an inode-bound security.evm stays on the old inode, a portable one is
+ * copied.  security.* needs root: without it only user.* is checked. */
+static void
+test_break_hardlink (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *obj = g_build_filename (f->dir, "usr/README", NULL);
+  g_autofree char *hmac_obj = g_build_filename (f->dir, "usr/bin/tool", NULL);
+  g_autofree char *dep = g_build_filename (f->dir, "usr/deployed", NULL);
+  g_autofree char *hmac_dep = g_build_filename (f->dir, "usr/deployed-hmac", NULL);
+  g_assert_cmpint (link (obj, dep), ==, 0);
+  g_assert_cmpint (link (hmac_obj, hmac_dep), ==, 0);
+  g_assert_cmpint (chmod (obj, 0750), ==, 0);
+  if (setxattr (obj, "user.keep", "kept", 4, 0) < 0)
+    {
+      g_test_skip ("no user.* xattrs here");
+      return;
+    }
+  gboolean security = setxattr (obj, "security.evm", "\x05\x02\x11", 3, 0) == 0
+                       && setxattr (hmac_obj, "security.evm", "\x02\xaa\xbb", 3, 0) == 0;
+
+  g_assert_true (oima_disk_break_hardlink (f->dfd, "usr/deployed", &error));
+  g_assert_no_error (error);
+  g_assert_true (oima_disk_break_hardlink (f->dfd, "usr/deployed-hmac", &error));
+  g_assert_no_error (error);
+  struct stat so, sd;
+  g_assert_cmpint (stat (obj, &so), ==, 0);
+  g_assert_cmpint (stat (dep, &sd), ==, 0);
+  g_assert_cmpuint (so.st_ino, !=, sd.st_ino);
+  g_assert_cmpuint (so.st_nlink, ==, 1);
+  g_assert_cmpuint (sd.st_mode, ==, so.st_mode);
+  g_autofree char *content = NULL;
+  g_assert_true (g_file_get_contents (dep, &content, NULL, &error));
+  g_assert_cmpstr (content, ==, "hi\n");
+  g_assert_true (has_xattr (dep, "user.keep", "kept", 4));
+  if (security)
+    {
+      g_assert_true (has_xattr (dep, "security.evm", "\x05\x02\x11", 3));
+      g_assert_true (getxattr (hmac_dep, "security.evm", NULL, 0) < 0 && errno == ENODATA);
+      g_assert_true (has_xattr (hmac_obj, "security.evm", "\x02\xaa\xbb", 3));
+    }
+  /* One link: nothing to do. */
+  g_assert_true (oima_disk_break_hardlink (f->dfd, "usr/deployed", &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,5 +186,6 @@ main (int argc, char **argv)
   g_test_add ("/disk/xattrs", Fixture, NULL, setup, test_xattrs, teardown);
   g_test_add ("/disk/walk", Fixture, NULL, setup, test_walk, teardown);
   g_test_add ("/disk/open-regular", Fixture, NULL, setup, test_open_regular, teardown);
+  g_test_add ("/disk/break-hardlink", Fixture, NULL, setup, test_break_hardlink, teardown);
   return g_test_run ();
 }
