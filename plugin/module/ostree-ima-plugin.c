@@ -48,6 +48,8 @@ static gboolean opt_allow_weak_hash;
 static gboolean opt_allow_insecure_key_perms;
 static gboolean opt_evm;
 static gboolean opt_hash_only;
+static char **opt_include;
+static char **opt_exclude;
 static GPtrArray *opt_hash_only_globs;
 
 static gboolean
@@ -78,6 +80,11 @@ static const GOptionEntry commit_options[]
         { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
           "Reuse valid signatures of unchanged files of REV (repeatable): no churn with ECDSA",
           "REV" },
+        { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
+          "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)",
+          "GLOB" },
+        { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
+          "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
         { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
           "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
         { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
@@ -95,6 +102,7 @@ typedef struct
   OimaSignQueue *queue;
   OimaSigReuse *reuse;        /* outlives the queue */
   OimaPathFilter *hash_only;  /* outlives the queue */
+  OimaPathFilter *select;     /* --ima-include/--ima-exclude; NULL: every file */
   guint tree_serial;          /* ids of read-ahead work are "<serial>:<path>" */
   GArray *tree_dfds;          /* dfds the queue reads relative to, closed at the end */
   int current_dfd;            /* dup of the current dir= tree, or -1 */
@@ -117,6 +125,7 @@ ima_commit_free (ImaCommit *self)
   g_clear_pointer (&self->objects_queued, g_hash_table_unref);
   g_clear_pointer (&self->reuse, oima_sig_reuse_free);
   g_clear_pointer (&self->hash_only, oima_path_filter_free);
+  g_clear_pointer (&self->select, oima_path_filter_free);
   g_clear_pointer (&self->key, oima_signing_key_unref);
   g_free (self);
 }
@@ -158,6 +167,8 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                           : opt_jobs != -1 ? "--ima-jobs"
                           : opt_reuse_from ? "--ima-reuse-from"
                           : opt_hash_only  ? "--ima-hash-only"
+                          : opt_include    ? "--ima-include"
+                          : opt_exclude    ? "--ima-exclude"
                           : opt_evm        ? "--ima-evm"
                                            : NULL;
       if (stray)
@@ -254,6 +265,17 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
         }
       oima_sign_queue_set_hash_only (self->queue, self->hash_only);
     }
+  if (opt_include || opt_exclude)
+    {
+      self->select = oima_path_filter_new ((const char *const *)opt_include,
+                                           (const char *const *)opt_exclude, error);
+      if (self->select == NULL)
+        {
+          g_prefix_error (error, "--ima-include/--ima-exclude: ");
+          ima_commit_free (self);
+          return FALSE;
+        }
+    }
   if (opt_reuse_from)
     {
       self->reuse = oima_sig_reuse_new (self->key, algo);
@@ -279,7 +301,7 @@ queue_file (int dfd, const char *relpath, const char *path, const struct stat *s
             gpointer user_data, GError **error)
 {
   ImaCommit *self = user_data;
-  if (S_ISREG (st->st_mode))
+  if (S_ISREG (st->st_mode) && (self->select == NULL || oima_path_filter_matches (self->select, path)))
     {
       g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, path);
       oima_sign_queue_push_path (self->queue, id, path, dfd, relpath);
@@ -421,6 +443,9 @@ ima_commit_file_xattrs (OstreePluginCommit *commit, const OstreePluginFile *file
                         GCancellable *cancellable, GError **error)
 {
   ImaCommit *self = commit->plugin_data;
+  /* Not selected: the file keeps the xattrs ostree would store. */
+  if (self->select && !oima_path_filter_matches (self->select, file->path))
+    return NULL;
   g_autoptr (GBytes) ima = get_ima_value (self, file, cancellable, error);
   if (ima == NULL)
     return NULL;

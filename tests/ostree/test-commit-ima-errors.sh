@@ -39,6 +39,11 @@ expect_fail repo "--ima-key:" --ima-sign --ima-key=enc.pem
 expect_fail repo "--ima-key:" --ima-sign --ima-key=enc.pem --ima-key-pass-file=wrongpass.txt
 expect_fail repo "--ima-key-pass-file:" --ima-sign --ima-key=enc.pem --ima-key-pass-file=missing.txt
 expect_fail repo "--ima-jobs must be between 1 and 1024" --ima-sign --ima-key=k.pem --ima-jobs=0
+expect_fail repo "--ima-exclude requires --ima-sign" --ima-exclude='/usr/*'
+expect_fail repo "--ima-include/--ima-exclude: Include glob 'usr/*' is not an absolute path" \
+    --ima-sign --ima-key=k.pem --ima-include='usr/*'
+expect_fail repo "--ima-include/--ima-exclude: Exclude glob '/usr/[a' has a '[' that is never closed" \
+    --ima-sign --ima-key=k.pem --ima-exclude='/usr/[a'
 expect_fail ruo "bare-user-only repository cannot store xattrs" --ima-sign --ima-key=k.pem
 # an unreadable file in the tree: the commit fails, the ref does not move
 if [ "$(id -u)" != 0 ]; then

@@ -70,6 +70,46 @@ for mode in bare bare-user archive; do
         done
         ok "$mode: --tree=$kind signs every file (sha256, sha512), byte-identical to evmctl"
     done
+    # --base: the files taken unchanged from the base commit are signed too,
+    # and the overlay's file wins.
+    rm -rf overlay; mkdir -p overlay/usr/bin overlay/usr/local
+    echo overlay > overlay/usr/local/new
+    printf '#!/bin/sh\necho overlaid\n' > overlay/usr/bin/hello2
+    iostree commit --repo=repo -b based --base=plain --tree=dir=overlay --ima-sign \
+        --ima-key=k.pem >/dev/null
+    rm -rf co; postree checkout --repo=repo based co
+    n=$(verify_tree co k.der)
+    [ "$n" = $((n_regular + 1)) ] || fail "$mode --base: $n of $((n_regular + 1)) files signed"
+    grep -qx 'echo overlaid' co/usr/bin/hello2 || fail "$mode --base: the overlay did not win"
+    [ "$(ima_hex co/usr/lib/big)" = "$(evmctl_sig co/usr/lib/big sha256)" ] ||
+        fail "$mode --base: a base file's signature differs from evmctl ima_sign"
+    rm -rf co
+    ok "$mode: --base: files from the base commit are signed too ($n files)"
+    # --ima-include/--ima-exclude select among them, as `ostree ima sign` does.
+    iostree commit --repo=repo -b based-sel --base=plain --tree=dir=overlay --ima-sign \
+        --ima-key=k.pem --ima-include='/usr/*' --ima-exclude='/usr/share/*' >/dev/null
+    rm -rf co; postree checkout --repo=repo based-sel co
+    for f in usr/bin/hello usr/lib/big usr/local/new; do
+        evmctl ima_verify --key k.der "co/$f" >/dev/null 2>&1 || fail "$mode --ima-include: $f not signed"
+    done
+    for f in usr/share/dup1 etc/conf; do
+        ! getfattr -n security.ima "co/$f" >/dev/null 2>&1 || fail "$mode --ima-exclude: $f signed"
+    done
+    rm -rf co
+    ok "$mode: --ima-include/--ima-exclude select the files to sign, --base files included"
+    # Devino cache hits (a hardlinked checkout of the repository's objects)
+    # go through the hook, with and without --devino-canonical.
+    if [ "$mode" = bare ]; then
+        for speedup in --link-checkout-speedup --devino-canonical; do
+            rm -rf hl; postree checkout --repo=repo -H plain hl
+            iostree commit --repo=repo -b "hl$speedup" --tree=dir=hl $speedup --ima-sign \
+                --ima-key=k.pem >/dev/null
+            rm -rf co; postree checkout --repo=repo "hl$speedup" co
+            check_checkout co "$mode $speedup"
+            rm -rf co hl
+        done
+        ok "$mode: hardlinked checkouts with --link-checkout-speedup and --devino-canonical are signed"
+    fi
     # stock Debian ostree accepts and checks out what we wrote
     sostree fsck --repo=repo >fsck.out 2>&1 || { cat fsck.out; fail "$mode: stock ostree fsck"; }
     rm -rf co; sostree checkout --repo=repo dir-sha256 co
