@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "oima-measure-log.h"
+#include "test-hex.h"
 
 /* ---- building logs ---- */
 
@@ -56,16 +57,6 @@ add_digest_ng (TestEntry *t, const char *id, const char *prefix, const guint8 *d
   g_byte_array_append (b, (const guint8 *)"", 1);
   g_byte_array_append (b, d, len);
   add_field (t, id, b->data, b->len);
-}
-
-static GBytes *
-bytes_from_hex (const char *hex)
-{
-  gsize n = strlen (hex) / 2;
-  guint8 *buf = g_malloc (n + 1);
-  for (gsize i = 0; i < n; i++)
-    buf[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-  return g_bytes_new_take (buf, n);
 }
 
 static char *
@@ -563,6 +554,7 @@ test_replay_check_errors (void)
   g_autoptr (GBytes) log = build_log (e, 2, FALSE, "SHA1");
   g_autoptr (OimaPcrReplay) replay = oima_pcr_replay_new ();
   g_autoptr (GPtrArray) got = read_all (log, OIMA_MEASURE_LOG_AUTO, OIMA_MEASURE_BANK_AUTO, replay);
+  g_assert_cmpuint (got->len, ==, 2);
   g_autofree char *actual = oima_pcr_replay_get_hex (replay, 10, OIMA_HASH_SHA1);
   g_autofree char *upper = g_ascii_strup (actual, -1);
   g_autofree char *sysfs = g_strdup_printf ("0x%s\n", upper);

@@ -47,6 +47,7 @@ test_real_policies (void)
   g_assert_cmpuint (oima_policy_get_n_rules (keylime), ==, 15);
   g_autoptr (OimaPolicy) meta = parse_file ("meta-integrity-like.policy", "6.12", &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (oima_policy_get_n_rules (meta), >, 0);
 
   /* The kernel refuses this one: path= is no keyword. */
   g_autoptr (OimaPolicy) chapter = parse_file ("measured-boot-chapter.policy", "6.12", &error);

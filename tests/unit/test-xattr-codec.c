@@ -3,16 +3,7 @@
 #include <string.h>
 
 #include "oima-xattr-codec.h"
-
-static GBytes *
-bytes_from_hex (const char *hex)
-{
-  gsize n = strlen (hex) / 2;
-  guint8 *buf = g_malloc (n);
-  for (gsize i = 0; i < n; i++)
-    buf[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-  return g_bytes_new_take (buf, n);
-}
+#include "test-hex.h"
 
 static void
 assert_decode_error (const char *hex, const char *fragment)
