@@ -17,6 +17,8 @@ struct _OimaAppraiser
   guint8 fsuuid[16];
   guint32 subject_uid, subject_gid;
   char *policy_path;
+  OimaEvmMode evm;
+  OimaTrust *evm_trust;
 };
 
 static const struct
@@ -33,7 +35,7 @@ OimaAppraiser *
 oima_appraiser_new (const OimaAppraiserOptions *options)
 {
   OimaAppraiser *ap = g_new0 (OimaAppraiser, 1);
-  ap->policy = oima_policy_ref (options->policy);
+  ap->policy = options->policy ? oima_policy_ref (options->policy) : NULL;
   ap->fsmagic = options->fsmagic;
   ap->fsname = g_strdup (options->fsname);
   for (guint i = 0; ap->fsname == NULL && i < G_N_ELEMENTS (fs_names); i++)
@@ -47,13 +49,17 @@ oima_appraiser_new (const OimaAppraiserOptions *options)
   ap->subject_uid = options->subject_uid;
   ap->subject_gid = options->subject_gid;
   ap->policy_path = g_strdup (options->policy_path);
+  ap->evm = options->evm;
+  g_assert (ap->evm == OIMA_EVM_MODE_OFF || options->evm_trust != NULL);
+  ap->evm_trust = options->evm_trust ? oima_trust_ref (options->evm_trust) : NULL;
   return ap;
 }
 
 void
 oima_appraiser_free (OimaAppraiser *appraiser)
 {
-  oima_policy_unref (appraiser->policy);
+  g_clear_pointer (&appraiser->policy, oima_policy_unref);
+  g_clear_pointer (&appraiser->evm_trust, oima_trust_unref);
   g_free (appraiser->fsname);
   g_free (appraiser->policy_path);
   g_free (appraiser);
@@ -139,7 +145,7 @@ rule_holds (OimaAppraiser *ap, const OimaPolicyRule *r, OimaScanFile *file, Oima
 const OimaPolicyRule *
 oima_appraiser_match (OimaAppraiser *ap, OimaScanFile *file, OimaHook hook, guint mask)
 {
-  guint n = oima_policy_get_n_rules (ap->policy);
+  guint n = ap->policy ? oima_policy_get_n_rules (ap->policy) : 0;
   for (guint i = 0; i < n; i++)
     {
       const OimaPolicyRule *r = oima_policy_get_rule (ap->policy, i);
@@ -211,10 +217,21 @@ value_algo (const OimaXattrValue *v, gboolean decoded)
   return decoded ? (guint)v->algo : OIMA_HASH_SHA256;
 }
 
+/* What evm_verifyxattr() said of the file (computed once per file, when
+ * a rule first appraises it). */
+typedef struct
+{
+  gboolean done;
+  gboolean checked; /* EVM on and the file has a security.ima */
+  OimaEvmStatus status;
+  char *detail;
+} EvmVerdict;
+
 /* ima_appraise_measurement() and xattr_verify() for one matching rule:
  * NULL when the file passes, else the audit cause. */
 static const char *
-appraisal_verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **out_detail)
+appraisal_verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status,
+                   const EvmVerdict *evm, char **out_detail)
 {
   gboolean digsig = (r->flags & OIMA_RULE_DIGSIG_REQUIRED) != 0;
   gsize len = 0;
@@ -224,11 +241,20 @@ appraisal_verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status
       *out_detail = g_strdup ("no security.ima");
       return digsig ? "IMA-signature-required" : "missing-hash";
     }
+  /* EVM is asked before security.ima is looked at. */
+  const char *evm_cause = evm->checked ? oima_evm_status_kernel_cause (evm->status) : NULL;
+  if (evm_cause)
+    {
+      *out_detail = g_strdup (evm->detail);
+      return evm_cause;
+    }
   switch (data[0])
     {
     case OIMA_XATTR_TYPE_IMA_DIGEST:
     case OIMA_XATTR_TYPE_IMA_DIGEST_NG:
-      if (digsig)
+      /* A hash covered by a valid portable EVM signature is as good as a
+       * signature (INTEGRITY_PASS_IMMUTABLE). */
+      if (digsig && !(evm->checked && evm->status == OIMA_EVM_PASS_IMMUTABLE))
         {
           *out_detail = g_strdup ("a hash where the rule requires a signature");
           return (r->flags & OIMA_RULE_VERITY_REQUIRED) ? "verity-signature-required"
@@ -276,9 +302,10 @@ already_denied (GPtrArray *denials, OimaHook hook, const char *cause)
 /* appraise_algos= is checked only once appraisal passed (process_measurement
  * in ima_main.c), against the algorithm of the file's value. */
 static const char *
-verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **out_detail)
+verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, const EvmVerdict *evm,
+         char **out_detail)
 {
-  const char *cause = appraisal_verdict (r, ima, status, out_detail);
+  const char *cause = appraisal_verdict (r, ima, status, evm, out_detail);
   if (cause || !(r->flags & OIMA_RULE_VALIDATE_ALGOS))
     return cause;
   gsize len = 0;
@@ -293,16 +320,64 @@ verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, char **o
   return "denied-hash-algorithm";
 }
 
+static void
+evm_verdict_clear (EvmVerdict *v)
+{
+  g_clear_pointer (&v->detail, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EvmVerdict, evm_verdict_clear)
+
+static void
+evm_verify (OimaAppraiser *ap, OimaScanFile *file, GBytes *ima, EvmVerdict *v)
+{
+  if (v->done)
+    return;
+  v->done = TRUE;
+  /* IMA asks EVM only about a file with a security.ima. */
+  if (ap->evm == OIMA_EVM_MODE_OFF || ima == NULL)
+    return;
+  v->checked = TRUE;
+  v->status = oima_evm_appraise (ap->evm_trust, ap->evm, oima_scan_file_get_xattrs (file),
+                                 oima_scan_file_get_uid (file), oima_scan_file_get_gid (file),
+                                 oima_scan_file_get_mode (file), &v->detail);
+}
+
+static void
+add_denial (GPtrArray *denials, OimaScanFile *file, const char *hook, const char *cause,
+            const char *detail)
+{
+  OimaDenial *d = g_new0 (OimaDenial, 1);
+  d->path = g_strdup (oima_scan_file_get_path (file));
+  d->hook = g_strdup (hook);
+  d->cause = g_strdup (cause);
+  d->detail = g_strdup (detail);
+  g_ptr_array_add (denials, d);
+}
+
 gboolean
 oima_appraiser_check_file (OimaScanFile *file, OimaVerifyStatus status, const char *detail,
                            gpointer user_data, GPtrArray *denials, GCancellable *cancellable,
                            GError **error)
 {
   OimaAppraiser *ap = user_data;
+  GVariant *xattrs = oima_scan_file_get_xattrs (file);
+  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+  g_auto (EvmVerdict) evm = { 0 };
+  if (ap->policy == NULL)
+    {
+      /* The device check's rule without a policy: every file signed. */
+      static const OimaPolicyRule every_file
+          = { .action = OIMA_ACTION_APPRAISE, .flags = OIMA_RULE_DIGSIG_REQUIRED };
+      g_autofree char *why = NULL;
+      evm_verify (ap, file, ima, &evm);
+      const char *cause = verdict (&every_file, ima, status, &evm, &why);
+      if (cause)
+        add_denial (denials, file, NULL, cause, why ? why : detail ? detail : cause);
+      return TRUE;
+    }
   guint hooks = 0;
   if (!oima_appraiser_file_hooks (ap, file, &hooks, cancellable, error))
     return FALSE;
-  g_autoptr (GBytes) ima = oima_xattrs_lookup (oima_scan_file_get_xattrs (file), "security.ima");
   /* An exec opens the file first: FILE_CHECK with MAY_EXEC (fs/namei.c
    * do_open), then BPRM_CHECK; a read is FILE_CHECK with MAY_READ. */
   struct
@@ -323,17 +398,18 @@ oima_appraiser_check_file (OimaScanFile *file, OimaVerifyStatus status, const ch
       if (r == NULL)
         continue;
       g_autofree char *why = NULL;
-      const char *cause = verdict (r, ima, status, &why);
+      evm_verify (ap, file, ima, &evm);
+      const char *cause = verdict (r, ima, status, &evm, &why);
       if (cause == NULL || already_denied (denials, h, cause))
         continue;
-      OimaDenial *d = g_new0 (OimaDenial, 1);
-      d->path = g_strdup (oima_scan_file_get_path (file));
-      d->hook = g_strdup (oima_hook_name (h));
-      d->cause = g_strdup (cause);
       g_autofree char *rule = r->line ? g_strdup_printf ("policy line %u", r->line)
                                       : g_strdup_printf ("builtin rule \"%s\"", r->text);
-      d->detail = g_strdup_printf ("%s (%s)", why ? why : detail ? detail : cause, rule);
-      g_ptr_array_add (denials, d);
+      g_autofree char *line = g_strdup_printf ("%s (%s)",
+                                               why      ? why
+                                               : detail ? detail
+                                                        : cause,
+                                               rule);
+      add_denial (denials, file, oima_hook_name (h), cause, line);
     }
   return TRUE;
 }

@@ -23,26 +23,45 @@
  *   OimaDeviceCheckOptions check = { .trust = trust, .appraise = oima_appraiser_check_file,
  *                                    .appraise_data = ap };
  *
+ * With EVM on (.evm: the device's /sys/kernel/security/evm), every file
+ * IMA appraises that has a security.ima is first checked as
+ * evm_verifyxattr() does (oima-evm.h): no security.evm is "missing-HMAC",
+ * a portable signature (0x05) that does not verify (a changed mode, owner
+ * or covered xattr, another key) "invalid-fail-immutable", an HMAC (0x02)
+ * in x509 mode or a malformed value "invalid-HMAC"; only then is
+ * security.ima appraised, and a hash passes an imasig rule when a portable
+ * EVM signature covers it (xattr_verify(): INTEGRITY_PASS_IMMUTABLE).
+ *
+ * Without a policy (.policy NULL) every regular file is appraised as
+ * under `appraise appraise_type=imasig`, with no hook named (the device
+ * check's rule without a policy, and EVM on top).
+ *
  * Not modelled: LSM labels of the subject (subj_* rules never match; obj_*
  * rules match the file's security.selinux), fs-verity, appended module
- * signatures (modsig), and EVM (its verdicts come with the EVM support).
+ * signatures (modsig), xattrs added to EVM at run time
+ * (/sys/kernel/security/integrity/evm/evm_xattrs), and HMACs and
+ * inode-bound EVM signatures (0x02, 0x03), which need the device's key and
+ * inode: in hmac mode they are taken as valid.
  */
 #pragma once
 
 #include "oima-device-check.h"
+#include "oima-evm.h"
 #include "oima-policy.h"
 
 G_BEGIN_DECLS
 
 typedef struct
 {
-  OimaPolicy *policy;   /* required */
+  OimaPolicy *policy;   /* NULL: every file must be signed (see above) */
   guint64 fsmagic;      /* the file system the files live on */
   const char *fsname;   /* its name for fsname= rules (NULL: from fsmagic) */
   const guint8 *fsuuid; /* 16 bytes; NULL: fsuuid= rules match (the deployment's fs) */
   guint32 subject_uid;  /* who runs and reads: 0 */
   guint32 subject_gid;
   const char *policy_path; /* the device path of its policy file, for POLICY_CHECK */
+  OimaEvmMode evm;         /* the device's EVM mode */
+  OimaTrust *evm_trust;    /* its _evm keyring; required unless evm is OFF */
 } OimaAppraiserOptions;
 
 typedef struct _OimaAppraiser OimaAppraiser;

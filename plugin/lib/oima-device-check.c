@@ -209,7 +209,8 @@ oima_device_report_summary (const OimaDeviceReport *report, guint max_listed)
       g_string_append_printf (s, "%s %s (%s%s%s)", i == 0 ? ":" : ",", d->path,
                               d->hook ? d->hook : "", d->hook ? ": " : "", d->cause);
     }
-  if (report->denials->len > n)
+  /* With nothing listed, the count above says it all. */
+  if (n > 0 && report->denials->len > n)
     g_string_append_printf (s, " and %u more", report->denials->len - n);
   return g_string_free (s, FALSE);
 }

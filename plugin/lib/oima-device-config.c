@@ -327,10 +327,9 @@ load_policy (const Source *src, GKeyFile *kf, OimaDeviceConfig *c, GError **erro
   if (c->evm == NULL)
     c->evm = g_strdup ("off");
   g_strstrip (c->evm);
-  if (!g_str_equal (c->evm, "off") && !g_str_equal (c->evm, "x509")
-      && !g_str_equal (c->evm, "hmac"))
-    return fail_at (src, "policy", "evm", error,
-                    "invalid value \"%s\" (expected off, x509 or hmac)", c->evm);
+  g_autoptr (GError) evm_error = NULL;
+  if (!oima_evm_mode_parse (c->evm, &c->evm_mode, &evm_error))
+    return fail_at (src, "policy", "evm", error, "%s", evm_error->message);
   return TRUE;
 }
 

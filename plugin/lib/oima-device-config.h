@@ -10,7 +10,7 @@
  *   builtin=appraise_tcb                # what it boots with (ima_policy=...)
  *   fsmagic=ext4                        # default: detected from the sysroot
  *   kernel=6.12                         # the device kernel's version
- *   evm=off                             # off | x509 | hmac
+ *   evm=off                             # the kernel's EVM mode: off | x509 | hmac
  *   [pull]
  *   mode=warn                           # enforce | warn | off
  *   [deploy]
@@ -32,6 +32,8 @@
 #pragma once
 
 #include <gio/gio.h>
+
+#include "oima-evm.h"
 
 G_BEGIN_DECLS
 
@@ -56,8 +58,9 @@ typedef struct
   GStrv builtins;           /* "tcb", "appraise_tcb", "secure_boot", ...; never NULL */
   gboolean has_fsmagic;     /* else detect from the sysroot */
   guint64 fsmagic;
-  char *kernel; /* "6.12", or NULL: the newest the simulator knows */
-  char *evm;    /* "off", "x509", "hmac" */
+  char *kernel;         /* "6.12", or NULL: the newest the simulator knows */
+  char *evm;            /* "off", "x509", "hmac": the name of evm_mode */
+  OimaEvmMode evm_mode; /* what the simulator appraises with (oima-evm.h) */
   OimaEnforceMode pull_mode;
   OimaEnforceMode deploy_mode;
   GStrv strip_xattrs;          /* never NULL */

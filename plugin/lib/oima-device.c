@@ -56,18 +56,24 @@ load_policy (OimaDevice *d, GError **error)
       g_autofree char *names = g_strjoinv ("|", c->builtins);
       d->policy_source = g_strdup_printf ("ima_policy=%s", names);
     }
-  else
-    return TRUE;
-  if (d->policy == NULL)
+  else if (c->evm_mode == OIMA_EVM_MODE_OFF)
+    return TRUE; /* no appraiser: the device check's own rule, every file signed */
+  if (d->policy == NULL && (c->policy_file || c->builtins[0] != NULL))
     {
       oima_prefix_error (error, "%s: [policy]", c->path);
       return FALSE;
     }
+  /* Without a policy every file must be signed (the device check's own
+   * rule); with EVM on, the appraiser adds a valid security.evm to that.
+   * The _evm keyring holds the same certificates as _ima. */
   guint64 fsmagic = c->fsmagic;
-  if (!c->has_fsmagic && !oima_fsmagic_of_path (c->sysroot, &fsmagic, error))
+  if (d->policy && !c->has_fsmagic && !oima_fsmagic_of_path (c->sysroot, &fsmagic, error))
     return FALSE;
-  OimaAppraiserOptions aopts
-      = { .policy = d->policy, .fsmagic = fsmagic, .policy_path = c->policy_file_device };
+  OimaAppraiserOptions aopts = { .policy = d->policy,
+                                 .fsmagic = fsmagic,
+                                 .policy_path = c->policy_file_device,
+                                 .evm = c->evm_mode,
+                                 .evm_trust = d->trust };
   d->appraiser = oima_appraiser_new (&aopts);
   return TRUE;
 }

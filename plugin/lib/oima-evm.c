@@ -70,44 +70,180 @@ oima_evm_sign_portable (OimaSigningKey *key, OimaHashAlgo algo, GVariant *xattrs
                                       error);
 }
 
-void
-oima_evm_verify (OimaTrust *trust, GVariant *xattrs, guint32 uid, guint32 gid, guint32 mode,
-                 OimaVerifyStatus *out_status, char **out_detail)
+const char *
+oima_evm_mode_name (OimaEvmMode mode)
+{
+  switch (mode)
+    {
+    case OIMA_EVM_MODE_OFF:
+      return "off";
+    case OIMA_EVM_MODE_X509:
+      return "x509";
+    case OIMA_EVM_MODE_HMAC:
+      return "hmac";
+    }
+  return "unknown";
+}
+
+gboolean
+oima_evm_mode_parse (const char *name, OimaEvmMode *out_mode, GError **error)
+{
+  for (OimaEvmMode m = OIMA_EVM_MODE_OFF; m <= OIMA_EVM_MODE_HMAC; m++)
+    if (g_str_equal (name, oima_evm_mode_name (m)))
+      {
+        *out_mode = m;
+        return TRUE;
+      }
+  return oima_throw (error, "invalid value \"%s\" (expected off, x509 or hmac)", name);
+}
+
+const char *
+oima_evm_status_kernel_cause (OimaEvmStatus status)
+{
+  /* ima_appraise_measurement(): the switch over evm_verifyxattr(). */
+  switch (status)
+    {
+    case OIMA_EVM_PASS:
+    case OIMA_EVM_PASS_IMMUTABLE:
+      return NULL;
+    case OIMA_EVM_NOLABEL:
+      return "missing-HMAC";
+    case OIMA_EVM_FAIL_IMMUTABLE:
+      return "invalid-fail-immutable";
+    case OIMA_EVM_FAIL:
+    default:
+      return "invalid-HMAC";
+    }
+}
+
+#define SIG_V2_HEADER 9
+
+/* evm_verify_hmac() in x509 mode (no HMAC key), with the verdict of the
+ * value alone.  *@out_inode_bound: a well-formed HMAC or 0x03 signature,
+ * which only the device's key and inode can check. */
+static OimaEvmStatus
+evm_check (OimaTrust *trust, GVariant *xattrs, guint32 uid, guint32 gid, guint32 mode,
+           OimaVerifyStatus *out_status, char **out_detail, gboolean *out_inode_bound)
 {
   *out_detail = NULL;
+  *out_inode_bound = FALSE;
+  *out_status = OIMA_VERIFY_BAD_SIGNATURE;
   g_autoptr (GBytes) evm = oima_xattrs_lookup (xattrs, OIMA_XATTR_EVM);
   if (evm == NULL)
     {
+      /* INTEGRITY_NOLABEL (INTEGRITY_NOXATTRS without any covered xattr:
+       * the same cause, missing-HMAC, without a modsig). */
       *out_status = OIMA_VERIFY_UNSIGNED;
       *out_detail = g_strdup ("no security.evm");
-      return;
+      return OIMA_EVM_NOLABEL;
     }
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (evm, &len);
+  if (len == 0)
+    {
+      *out_detail = g_strdup ("an empty security.evm");
+      return OIMA_EVM_FAIL;
+    }
+  switch (data[0])
+    {
+    case OIMA_XATTR_TYPE_EVM_HMAC:
+      if (len != 21)
+        {
+          *out_detail
+              = g_strdup_printf ("an EVM HMAC of %" G_GSIZE_FORMAT " bytes (21 expected)", len);
+          return OIMA_EVM_FAIL;
+        }
+      *out_inode_bound = TRUE;
+      *out_detail = g_strdup ("security.evm is an HMAC (0x02), bound to one inode by the "
+                              "device's own key: it cannot pass without that key (EVM in x509 "
+                              "mode)");
+      return OIMA_EVM_FAIL;
+    case OIMA_XATTR_TYPE_DIGSIG:
+      if (len <= SIG_V2_HEADER)
+        {
+          *out_detail = g_strdup ("an EVM signature header without a signature");
+          return OIMA_EVM_FAIL;
+        }
+      *out_inode_bound = TRUE;
+      *out_detail = g_strdup ("security.evm is an inode-bound signature (0x03), valid only for "
+                              "the inode it was made for: the device's copy is another one");
+      return OIMA_EVM_FAIL;
+    case OIMA_XATTR_TYPE_EVM_PORTABLE_DIGSIG:
+      break;
+    default:
+      *out_detail = g_strdup_printf ("security.evm of type 0x%02x", data[0]);
+      return OIMA_EVM_FAIL;
+    }
+  /* A portable signature: from here on every failure is immutable. */
+  if (len <= SIG_V2_HEADER)
+    {
+      *out_detail = g_strdup ("a portable EVM signature header without a signature");
+      return OIMA_EVM_FAIL;
+    }
   OimaXattrValue v;
   g_autoptr (GError) local_error = NULL;
   if (!oima_xattr_decode (data, len, &v, &local_error))
     {
-      *out_status = OIMA_VERIFY_BAD_SIGNATURE;
       *out_detail = g_strdup_printf ("malformed security.evm: %s", local_error->message);
-      return;
+      return OIMA_EVM_FAIL_IMMUTABLE;
     }
-  if (v.type != OIMA_XATTR_TYPE_EVM_PORTABLE_DIGSIG)
+  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+  if (ima == NULL)
     {
-      *out_status = OIMA_VERIFY_BAD_SIGNATURE;
-      *out_detail = g_strdup_printf ("security.evm is %s, bound to one inode on one machine",
-                                     oima_xattr_type_name (v.type));
-      return;
+      *out_detail = g_strdup ("a portable EVM signature on a file without security.ima");
+      return OIMA_EVM_FAIL_IMMUTABLE;
     }
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize dlen = 0;
   if (!oima_hash_algo_is_available (v.algo)
       || !oima_evm_portable_digest (xattrs, uid, gid, mode, v.algo, digest, &dlen, &local_error))
     {
-      *out_status = OIMA_VERIFY_BAD_SIGNATURE;
       *out_detail
           = g_strdup_printf ("cannot compute the %s EVM digest", oima_hash_algo_name (v.algo));
-      return;
+      return OIMA_EVM_FAIL_IMMUTABLE;
     }
-  oima_trust_verify_signature (trust, &v, digest, dlen, out_status, out_detail);
+  g_autofree char *why = NULL;
+  oima_trust_verify_signature (trust, &v, digest, dlen, out_status, &why);
+  switch (*out_status)
+    {
+    case OIMA_VERIFY_VALID:
+      return OIMA_EVM_PASS_IMMUTABLE;
+    case OIMA_VERIFY_UNKNOWN_KEY:
+      *out_detail = g_strdup_printf ("portable EVM signature: %s", why);
+      return OIMA_EVM_FAIL_IMMUTABLE;
+    default:
+      *out_detail = g_strdup_printf (
+          "the %s portable EVM signature by key %08x does not match the file's security "
+          "xattrs, owner, group and mode (changed after signing?)",
+          oima_hash_algo_name (v.algo), v.keyid);
+      return OIMA_EVM_FAIL_IMMUTABLE;
+    }
+}
+
+OimaEvmStatus
+oima_evm_appraise (OimaTrust *trust, OimaEvmMode evm_mode, GVariant *xattrs, guint32 uid,
+                   guint32 gid, guint32 mode, char **out_detail)
+{
+  OimaVerifyStatus status;
+  gboolean inode_bound = FALSE;
+  OimaEvmStatus r = evm_check (trust, xattrs, uid, gid, mode, &status, out_detail, &inode_bound);
+  if (inode_bound && evm_mode == OIMA_EVM_MODE_HMAC)
+    {
+      g_clear_pointer (out_detail, g_free);
+      return OIMA_EVM_PASS;
+    }
+  return r;
+}
+
+void
+oima_evm_verify (OimaTrust *trust, GVariant *xattrs, guint32 uid, guint32 gid, guint32 mode,
+                 OimaVerifyStatus *out_status, char **out_detail)
+{
+  gboolean inode_bound = FALSE;
+  evm_check (trust, xattrs, uid, gid, mode, out_status, out_detail, &inode_bound);
+  if (inode_bound)
+    {
+      g_free (*out_detail);
+      *out_detail = g_strdup ("security.evm is bound to one inode on one machine (0x02, 0x03)");
+    }
 }

@@ -20,6 +20,7 @@ static char **opt_builtins;
 static char *opt_kernel;
 static char *opt_fsmagic;
 static gboolean opt_json;
+static gboolean opt_evm;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Appraise REV of this repository", "PATH" },
@@ -39,6 +40,10 @@ static GOptionEntry options[] = {
     "The device kernel's version (default: configured, else the newest known)", "VERSION" },
   { "fsmagic", 0, 0, G_OPTION_ARG_STRING, &opt_fsmagic,
     "The device's file system (default: configured, else detected)", "NAME|MAGIC" },
+  { "evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
+    "The device runs EVM in x509 mode (echo 2 > /sys/kernel/security/evm): every appraised "
+    "file also needs a valid portable security.evm (default: [policy] evm=)",
+    NULL },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the result as JSON", NULL },
   { NULL },
 };
@@ -138,6 +143,12 @@ load_device (OimaDevice **out_device, GError **error)
         }
       config->has_fsmagic = TRUE;
     }
+  if (opt_evm)
+    {
+      config->evm_mode = OIMA_EVM_MODE_X509;
+      g_free (config->evm);
+      config->evm = g_strdup (oima_evm_mode_name (config->evm_mode));
+    }
   return oima_device_new (g_steal_pointer (&config), out_device, error);
 }
 
@@ -212,6 +223,8 @@ oima_builtin_appraise (int argc, char **argv, GCancellable *cancellable, GError 
     }
   if (device->policy_source && !opt_json)
     g_print ("policy: %s\n", device->policy_source);
+  if (device->config->evm_mode != OIMA_EVM_MODE_OFF && !opt_json)
+    g_print ("evm: %s\n", oima_evm_mode_name (device->config->evm_mode));
   print_report (report, what);
   if (report->n_denied_files > 0)
     return oima_throw (error, "%" G_GUINT64_FORMAT " files would be denied",

@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ostree ima inspect: decode security.ima / security.evm of files in a
- * commit or on disk, like ima-evm-utils' ima_inspect.
+ * commit or on disk, like ima-evm-utils' ima_inspect.  With --cert, also
+ * whether a portable security.evm verifies over the file's xattrs, owner,
+ * group and mode (oima-evm.h).
  */
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "oima-cli.h"
 #include "oima-disk.h"
+#include "oima-evm.h"
 #include "oima-tree-walk.h"
 #include "oima-util.h"
 #include "oima-xattr-codec.h"
 #include "oima-xattrs.h"
 
 static char *opt_repo;
+static char **opt_certs;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Inspect files of a commit in this repository",
     "PATH" },
+  { "cert", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_certs,
+    "Also say whether security.evm verifies with these certificates (repeatable)", "CERT" },
   { NULL },
 };
 
@@ -41,6 +48,21 @@ print_value (const char *path, const char *name, GBytes *value)
     }
 }
 
+/* With a trust: does the security.evm verify over these xattrs and metadata? */
+static void
+print_evm_validity (const char *path, GVariant *xattrs, OimaTrust *trust, guint32 uid, guint32 gid,
+                    guint32 mode)
+{
+  g_autoptr (GBytes) evm = oima_xattrs_lookup (xattrs, OIMA_XATTR_EVM);
+  if (trust == NULL || evm == NULL)
+    return;
+  OimaVerifyStatus status;
+  g_autofree char *detail = NULL;
+  oima_evm_verify (trust, xattrs, uid, gid, mode, &status, &detail);
+  g_print ("%s: %s: %s%s%s\n", path, OIMA_XATTR_EVM, oima_verify_status_name (status),
+           detail ? ": " : "", detail ? detail : "");
+}
+
 /* Prints everything; returns FALSE if the list is one ostree cannot check
  * out (bootc's names without NUL, duplicates, unsorted). */
 static gboolean
@@ -61,6 +83,7 @@ print_xattrs (const char *path, GVariant *xattrs)
 typedef struct
 {
   OstreeRepo *repo;
+  OimaTrust *trust; /* NULL: no EVM validity */
   GPtrArray *paths; /* NULL: every file */
   GCancellable *cancellable;
   guint n_printed;
@@ -98,6 +121,9 @@ inspect_file (const char *path, const char *checksum, gpointer user_data, GError
     return TRUE;
   if (!print_xattrs (path, xattrs))
     w->n_bad_encoding++;
+  print_evm_validity (path, xattrs, w->trust, g_file_info_get_attribute_uint32 (info, "unix::uid"),
+                      g_file_info_get_attribute_uint32 (info, "unix::gid"),
+                      g_file_info_get_attribute_uint32 (info, "unix::mode"));
   return TRUE;
 }
 
@@ -113,12 +139,18 @@ check_encodings (guint n_bad, GError **error)
 }
 
 static gboolean
-inspect_disk_file (const char *path, GError **error)
+inspect_disk_file (const char *path, OimaTrust *trust, GError **error)
 {
   g_autoptr (GVariant) xattrs = NULL;
   if (!oima_disk_read_xattrs (AT_FDCWD, path, &xattrs, error))
     return FALSE;
-  return check_encodings (print_xattrs (path, xattrs) ? 0 : 1, error);
+  gboolean ok = print_xattrs (path, xattrs);
+  struct stat st;
+  if (trust && lstat (path, &st) < 0)
+    return oima_throw_errno (error, path);
+  if (trust)
+    print_evm_validity (path, xattrs, trust, st.st_uid, st.st_gid, st.st_mode);
+  return check_encodings (ok ? 0 : 1, error);
 }
 
 gboolean
@@ -127,13 +159,16 @@ oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError *
   if (!oima_cli_parse (&argc, &argv, options, "REV [PATH...] | FILE...",
                        "Decode security.ima and security.evm values.", error))
     return FALSE;
+  g_autoptr (OimaTrust) trust = NULL;
+  if (opt_certs && !(trust = oima_cli_load_trust (opt_certs, error)))
+    return FALSE;
 
   if (opt_repo == NULL)
     {
       if (argc < 2)
         return oima_cli_throw_usage (error, "expected FILE..., or --repo=PATH REV");
       for (int i = 1; i < argc; i++)
-        if (!inspect_disk_file (argv[i], error))
+        if (!inspect_disk_file (argv[i], trust, error))
           return FALSE;
       return TRUE;
     }
@@ -162,7 +197,7 @@ oima_builtin_inspect (int argc, char **argv, GCancellable *cancellable, GError *
           g_ptr_array_add (paths, g_steal_pointer (&p));
         }
     }
-  InspectWalk w = { repo, paths, cancellable, 0, 0 };
+  InspectWalk w = { repo, trust, paths, cancellable, 0, 0 };
   if (!oima_tree_walk (repo, root_tree, inspect_file, &w, cancellable, error))
     return FALSE;
   if (paths && w.n_printed == 0)

@@ -3,6 +3,9 @@
 # (--repo) and for the deployment the next boot runs (--sysroot, merged
 # /etc included): unsigned files, files signed by an untrusted key, a
 # device-changed /etc file (stale signature), a new /etc file; JSON output.
+# With EVM (--evm, [policy] evm=x509): missing-HMAC without sign --evm,
+# invalid-fail-immutable for another key or a changed mode, invalid-HMAC
+# for an HMAC or a truncated value, a hash plus EVM signature under imasig.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
 TEST_NAME=appraise
@@ -93,6 +96,73 @@ rm -r sysroot/etc/keys
 printf '[trust]\ncerts=/etc/keys/ima\n' > sysroot/etc/ostree/ima.conf
 run_fail nocertdir oima appraise --sysroot=sysroot
 assert_error_matches nocertdir 'ima.conf: \[trust\] certs: Certificate .*/etc/keys/ima: No such file'
+rm sysroot/etc/ostree/ima.conf
+
+# EVM in x509 mode (--evm, or [policy] evm=x509): every appraised file also
+# needs a portable security.evm that verifies, with the kernel's causes.
+run_ok sign-evm oima sign --repo=$repo --key vendor.key.pem --evm "$src" evm
+run_ok sign-evm-hash oima sign --repo=$repo --key vendor.key.pem --evm --hash-only=/usr/bin/b "$src" evm-hash
+run_ok sign-evm-stranger oima sign --repo=$repo --key stranger.key.pem --evm "$src" evm-stranger
+run_ok evm-good oima appraise --repo=$repo --cert vendor.cert.pem --evm evm
+assert_file_has_content "$TEST_TMPDIR/evm-good.out" '^evm: x509'
+assert_file_has_content "$TEST_TMPDIR/evm-good.out" ': 0 of 5 files would be denied'
+run_fail evm-missing oima appraise --repo=$repo --cert vendor.cert.pem --evm testos/stable
+assert_file_has_content "$TEST_TMPDIR/evm-missing.out" '^/usr/bin/a: missing-HMAC: no security.evm$'
+assert_error_matches evm-missing '^error: 5 files would be denied'
+# Without EVM the same commit passes: the denial is EVM's.
+run_ok evm-off oima appraise --repo=$repo --cert vendor.cert.pem testos/stable
+run_fail evm-stranger oima appraise --repo=$repo --cert vendor.cert.pem --evm evm-stranger
+assert_file_has_content "$TEST_TMPDIR/evm-stranger.out" \
+  '^/usr/bin/a: invalid-fail-immutable: portable EVM signature: no trusted certificate has key id'
+# A hash covered by a portable EVM signature satisfies appraise_type=imasig
+# (the kernel's INTEGRITY_PASS_IMMUTABLE); without EVM it does not.
+run_ok evm-hash oima appraise --repo=$repo --cert vendor.cert.pem --policy exec.policy --evm evm-hash
+run_fail evm-hash-off oima appraise --repo=$repo --cert vendor.cert.pem --policy exec.policy evm-hash
+assert_file_has_content "$TEST_TMPDIR/evm-hash-off.out" '^/usr/bin/b: BPRM_CHECK: IMA-signature-required'
+run_fail evm-policy oima appraise --repo=$repo --cert vendor.cert.pem --policy exec.policy --evm partial
+assert_file_has_content "$TEST_TMPDIR/evm-policy.out" \
+  '^/usr/bin/a: BPRM_CHECK: missing-HMAC: no security.evm \(policy line 1\)'
+assert_file_has_content "$TEST_TMPDIR/evm-policy.out" '^/usr/bin/b: BPRM_CHECK: IMA-signature-required'
+# Files on disk: a mode changed after signing, an HMAC (0x02, which x509
+# mode cannot check), a truncated portable signature.  (cp drops
+# security.evm, as Debian's /etc/xattr.conf says: set it again.)
+checkout_rev $repo evm evmdir
+mkdir -p evmtree/usr/bin
+for f in moded hmac short good; do
+  cp --preserve=mode,ownership,xattr evmdir/usr/bin/a evmtree/usr/bin/$f
+  setfattr -n security.evm -v "0x$(ima_hex evmdir/usr/bin/a security.evm)" evmtree/usr/bin/$f
+done
+chmod 0700 evmtree/usr/bin/moded
+setfattr -n security.evm -v 0x02$(printf '%040d' 0) evmtree/usr/bin/hmac
+setfattr -n security.evm -v 0x050204 evmtree/usr/bin/short
+run_fail evm-dir oima appraise --dir=evmtree --cert vendor.cert.pem --evm
+assert_file_has_content "$TEST_TMPDIR/evm-dir.out" \
+  "^/usr/bin/moded: invalid-fail-immutable: the sha256 portable EVM signature by key [0-9a-f]* does not match the file's security xattrs, owner, group and mode"
+assert_file_has_content "$TEST_TMPDIR/evm-dir.out" '^/usr/bin/hmac: invalid-HMAC: security.evm is an HMAC \(0x02\)'
+assert_file_has_content "$TEST_TMPDIR/evm-dir.out" '^/usr/bin/short: invalid-HMAC: a portable EVM signature header without a signature'
+assert_not_file_has_content "$TEST_TMPDIR/evm-dir.out" '^/usr/bin/good'
+assert_file_has_content "$TEST_TMPDIR/evm-dir.out" ': 3 of 4 files would be denied'
+# verify --evm and inspect --cert say the same of the EVM value alone.
+run_ok verify-evm oima verify --repo=$repo --cert vendor.cert.pem --evm evm
+assert_file_has_content "$TEST_TMPDIR/verify-evm.out" '^security.evm: 5 files: 5 valid$'
+run_fail verify-noevm oima verify --repo=$repo --cert vendor.cert.pem --evm testos/stable
+assert_file_has_content "$TEST_TMPDIR/verify-noevm.out" '^/usr/bin/a: security.evm: unsigned: no security.evm$'
+assert_error_matches verify-noevm '^error: 5 of 5 files have no valid portable EVM signature$'
+run_ok inspect-evm oima inspect --cert vendor.cert.pem evmtree/usr/bin/good evmtree/usr/bin/moded evmtree/usr/bin/hmac
+assert_file_has_content "$TEST_TMPDIR/inspect-evm.out" '^evmtree/usr/bin/good: security.evm: valid$'
+assert_file_has_content "$TEST_TMPDIR/inspect-evm.out" '^evmtree/usr/bin/moded: security.evm: bad-signature: the sha256 portable EVM signature'
+assert_file_has_content "$TEST_TMPDIR/inspect-evm.out" '^evmtree/usr/bin/hmac: security.evm: bad-signature: security.evm is bound to one inode'
+run_ok inspect-evm-repo oima inspect --repo=$repo --cert stranger.cert.pem evm /usr/bin/a
+assert_file_has_content "$TEST_TMPDIR/inspect-evm-repo.out" '^/usr/bin/a: security.evm: unknown-key: portable EVM signature: no trusted certificate has key id'
+# The device's configuration turns it on; a bad value is one line.
+mkdir -p sysroot/etc/ostree
+printf '[policy]\nevm=x509\n' > sysroot/etc/ostree/ima.conf
+run_fail evm-conf oima appraise --sysroot=sysroot --cert vendor.cert.pem
+assert_file_has_content "$TEST_TMPDIR/evm-conf.out" '^/usr/bin/a: missing-HMAC'
+assert_file_has_content "$TEST_TMPDIR/evm-conf.out" '^/etc/foo.conf: IMA-signature-required'
+printf '[policy]\nevm=on\n' > sysroot/etc/ostree/ima.conf
+run_fail evm-badconf oima appraise --sysroot=sysroot --cert vendor.cert.pem
+assert_error_matches evm-badconf 'ima.conf:2: \[policy\] evm: invalid value "on" \(expected off, x509 or hmac\)$'
 rm sysroot/etc/ostree/ima.conf
 
 # Bad input: one line each.

@@ -85,6 +85,13 @@ setup (Fixture *f, gconstpointer data)
   OimaCommitSignOptions all = { .key = key, .algo = OIMA_HASH_SHA256, .no_cache = TRUE };
   g_assert_true (oima_commit_sign (f->repo, "src", "all-signed", &all, NULL, NULL, NULL, &error));
   g_assert_true (oima_commit_sign (f->repo, "user", "user-signed", &all, NULL, NULL, NULL, &error));
+  /* Everything signed (libx.so and /usr/etc hashed), with portable EVM
+   * signatures. */
+  OimaCommitSignOptions evm = {
+    .key = key, .algo = OIMA_HASH_SHA256, .no_cache = TRUE, .hash_only = hashed, .evm = TRUE
+  };
+  g_assert_true (oima_commit_sign (f->repo, "src", "evm-signed", &evm, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -97,18 +104,21 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->dir);
 }
 
-/* "path HOOK cause" lines of what the kernel would deny. */
+/* "path HOOK cause" lines of what the kernel would deny, on a device in
+ * EVM mode @evm (no policy without @policy_text and @builtins). */
 static char *
-denials (Fixture *f, const char *rev, const char *policy_text, const char *const *builtins,
-         OimaTrust *trust)
+denials_evm (Fixture *f, const char *rev, const char *policy_text, const char *const *builtins,
+             OimaTrust *trust, OimaEvmMode evm)
 {
   g_autoptr (GError) error = NULL;
   OimaPolicyOptions popts = { .kernel = "6.12" };
   g_autoptr (OimaPolicy) policy = policy_text
                                       ? oima_policy_parse (policy_text, -1, "test", &popts, &error)
-                                      : oima_policy_new_builtin (builtins, &popts, &error);
+                                  : builtins ? oima_policy_new_builtin (builtins, &popts, &error)
+                                             : NULL;
   g_assert_no_error (error);
-  OimaAppraiserOptions aopts = { .policy = policy, .fsmagic = 0xEF53 };
+  OimaAppraiserOptions aopts
+      = { .policy = policy, .fsmagic = 0xEF53, .evm = evm, .evm_trust = trust ? trust : f->trust };
   g_autoptr (OimaAppraiser) ap = oima_appraiser_new (&aopts);
   OimaDeviceCheckOptions copts = { .trust = trust ? trust : f->trust,
                                    .appraise = oima_appraiser_check_file,
@@ -120,9 +130,16 @@ denials (Fixture *f, const char *rev, const char *policy_text, const char *const
   for (guint i = 0; i < report->denials->len; i++)
     {
       OimaDenial *d = report->denials->pdata[i];
-      g_string_append_printf (s, "%s %s %s\n", d->path, d->hook, d->cause);
+      g_string_append_printf (s, "%s %s %s\n", d->path, d->hook ? d->hook : "-", d->cause);
     }
   return g_string_free (s, FALSE);
+}
+
+static char *
+denials (Fixture *f, const char *rev, const char *policy_text, const char *const *builtins,
+         OimaTrust *trust)
+{
+  return denials_evm (f, rev, policy_text, builtins, trust, OIMA_EVM_MODE_OFF);
 }
 
 #define EXEC_POLICY                                                                                \
@@ -209,6 +226,45 @@ test_builtin_appraise_tcb (Fixture *f, gconstpointer data)
   g_assert_true (strstr (secure_boot, "x.ko MODULE_CHECK IMA-signature-required"));
 }
 
+/* EVM in x509 mode: checked before security.ima, only for files that have
+ * one; a hash under a portable EVM signature satisfies imasig. */
+static void
+test_evm (Fixture *f, gconstpointer data)
+{
+  g_autofree char *good
+      = denials_evm (f, "evm-signed", EXEC_POLICY, NULL, NULL, OIMA_EVM_MODE_X509);
+  g_assert_cmpstr (good, ==, "");
+  /* The same hashes without EVM are not enough. */
+  g_autofree char *off = denials (f, "evm-signed", EXEC_POLICY, NULL, NULL);
+  g_assert_cmpstr (off, ==, "/usr/lib/libx.so MMAP_CHECK IMA-signature-required\n");
+  /* Signed without EVM: missing-HMAC where appraised; no security.ima
+   * stays IMA's cause. */
+  g_autofree char *mixed = denials_evm (f, "signed", EXEC_POLICY, NULL, NULL, OIMA_EVM_MODE_X509);
+  g_assert_cmpstr (mixed, ==,
+                   "/usr/bin/prog BPRM_CHECK missing-HMAC\n"
+                   "/usr/bin/prog MMAP_CHECK missing-HMAC\n"
+                   "/usr/bin/script BPRM_CHECK missing-HMAC\n"
+                   "/usr/bin/unsigned-tool BPRM_CHECK IMA-signature-required\n"
+                   "/usr/lib/libx.so MMAP_CHECK missing-HMAC\n");
+  /* A key the keyring lacks: EVM fails first, immutable. */
+  g_autoptr (OimaTrust) empty = oima_trust_new ();
+  g_autofree char *stranger
+      = denials_evm (f, "evm-signed", EXEC_POLICY, NULL, empty, OIMA_EVM_MODE_X509);
+  g_assert_true (strstr (stranger, "/usr/bin/prog BPRM_CHECK invalid-fail-immutable\n"));
+  g_assert_null (strstr (stranger, "invalid-signature"));
+  /* hmac mode: portable signatures the same. */
+  g_autofree char *hmac
+      = denials_evm (f, "evm-signed", EXEC_POLICY, NULL, NULL, OIMA_EVM_MODE_HMAC);
+  g_assert_cmpstr (hmac, ==, "");
+  /* No policy: every file signed, and with EVM on, every file's EVM. */
+  g_autofree char *all = denials_evm (f, "all-signed", NULL, NULL, NULL, OIMA_EVM_MODE_X509);
+  g_assert_true (strstr (all, "/usr/etc/conf - missing-HMAC\n"));
+  g_autofree char *none = denials_evm (f, "evm-signed", NULL, NULL, NULL, OIMA_EVM_MODE_X509);
+  g_assert_cmpstr (none, ==, "");
+  g_autofree char *none_off = denials_evm (f, "evm-signed", NULL, NULL, NULL, OIMA_EVM_MODE_OFF);
+  g_assert_true (strstr (none_off, "/usr/etc/conf - IMA-signature-required\n"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,5 +272,6 @@ main (int argc, char **argv)
   g_test_add ("/appraise/exec-policy", Fixture, NULL, setup, test_exec_policy, teardown);
   g_test_add ("/appraise/conditions", Fixture, NULL, setup, test_conditions, teardown);
   g_test_add ("/appraise/appraise-tcb", Fixture, NULL, setup, test_builtin_appraise_tcb, teardown);
+  g_test_add ("/appraise/evm", Fixture, NULL, setup, test_evm, teardown);
   return g_test_run ();
 }

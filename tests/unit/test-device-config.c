@@ -57,6 +57,7 @@ test_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_strv_length (c->builtins), ==, 0);
   g_assert_false (c->has_fsmagic);
   g_assert_cmpstr (c->evm, ==, "off");
+  g_assert_cmpint (c->evm_mode, ==, OIMA_EVM_MODE_OFF);
   g_assert_null (c->etc_signing_key);
 }
 
@@ -99,6 +100,17 @@ test_pkcs11_and_lists (Fixture *f, gconstpointer data)
   g_assert_cmpuint (c->certs->len, ==, 2);
   g_assert_cmpstr (c->etc_signing_key, ==, "pkcs11:token=dev;object=ima");
   g_assert_cmpuint (c->fsmagic, ==, 0x58465342);
+}
+
+static void
+test_evm (Fixture *f, gconstpointer data)
+{
+  write_conf (f, "[policy]\nevm = x509 \n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OimaDeviceConfig) c = NULL;
+  g_assert_true (oima_device_config_load (f->sysroot, NULL, &c, &error));
+  g_assert_cmpint (c->evm_mode, ==, OIMA_EVM_MODE_X509);
+  g_assert_cmpstr (c->evm, ==, "x509");
 }
 
 typedef struct
@@ -193,6 +205,7 @@ main (int argc, char **argv)
   g_test_add ("/device-config/example", Fixture, NULL, setup, test_example, teardown);
   g_test_add ("/device-config/pkcs11-and-lists", Fixture, NULL, setup, test_pkcs11_and_lists,
               teardown);
+  g_test_add ("/device-config/evm", Fixture, NULL, setup, test_evm, teardown);
   g_test_add ("/device-config/bad", Fixture, NULL, setup, test_bad, teardown);
   g_test_add ("/device-config/unreadable", Fixture, NULL, setup, test_unreadable, teardown);
   g_test_add_func ("/device-config/fsmagic", test_fsmagic);
