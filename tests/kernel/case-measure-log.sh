@@ -23,6 +23,9 @@
 # `--pcr10 <tpm sha256>` and `--pcr10-sha1 <tpm sha1>` pass and a wrong value
 # fails with "mismatch".  Without swtpm (or a kernel whose TPM driver is not
 # built in) that part is skipped with the reason and the rest still runs.
+# Kernels with per-bank lists (6.12; not 6.1): ascii_runtime_measurements_sha1
+# is the classic list, and the sha256 one gives check-log the same verdicts
+# and the same PCR 10 replay (the TPM's).
 . "$(dirname "$0")/lib-kernel.sh"
 kt_init "measurement log: check-log maps the kernel's list to the signed commit; replay = TPM PCR 10"
 KT_TPM=1
@@ -237,6 +240,51 @@ else
 		kt_fail "--pcr10/--pcr10-sha1 with check-log's own replay reported a mismatch"
 	else
 		kt_pass "--pcr10/--pcr10-sha1 with check-log's own replay accepted"
+	fi
+fi
+
+# --- the per-bank lists ---------------------------------------------------------
+# 6.12 also has ascii_runtime_measurements_<bank>, one per TPM bank (and the
+# sha1 + sha256 defaults without a TPM), each entry's template hash in that
+# bank's algorithm; 6.1 has only the classic (sha1) list.  The sha1 one must be
+# the classic list, and check-log must read the sha256 one (64-hex template
+# hashes) to the same verdicts and the same replay: that of the TPM's PCR 10.
+banks=$(kt_measurement_banks | paste -sd' ' -)
+if [ -z "$banks" ]; then
+	if [ "$KT_KERNEL_SERIES" = 6.1 ]; then
+		kt_log "SKIP (per-bank lists): 6.1 has no ascii_runtime_measurements_<bank>"
+	else
+		kt_fail "$KT_KERNEL_SERIES has no per-bank lists (ascii_runtime_measurements_<bank>)"
+	fi
+else
+	kt_log "per-bank lists: $banks"
+	if [ "$(kt_measurements sha1)" = "$(cat "$ascii")" ]; then
+		kt_pass "ascii_runtime_measurements_sha1 is the classic list"
+	else
+		kt_fail "ascii_runtime_measurements_sha1 differs from ascii_runtime_measurements"
+	fi
+	bank256=$KT_TMP/ascii-sha256.log
+	kt_measurements sha256 >"$bank256"
+	if [ "$(wc -l <"$bank256")" = "$(wc -l <"$ascii")" ] &&
+		[ "$(awk '{ print length($2) }' "$bank256" | sort -u)" = 64 ]; then
+		kt_pass "ascii_runtime_measurements_sha256: as many entries, sha256 template hashes"
+	else
+		kt_fail "ascii_runtime_measurements_sha256: $(wc -l <"$bank256") entries (classic: $(wc -l <"$ascii")), template hash lengths $(awk '{ print length($2) }' "$bank256" | sort -u | paste -sd, -)"
+	fi
+	check_log ascii-sha256 --cert "$(kt_cert rsa)" "$rev" "$bank256"
+	expect_problems ascii-sha256
+	if [ "$(pcr_out ascii-sha256 sha1)" = "$a1" ] && [ "$(pcr_out ascii-sha256 sha256)" = "$a256" ]; then
+		kt_pass "the sha256 list replays to the classic list's PCR 10 (sha1 and sha256)"
+	else
+		kt_fail "the sha256 list replays to sha1 '$(pcr_out ascii-sha256 sha1)' sha256 '$(pcr_out ascii-sha256 sha256)', the classic one to '$a1' '$a256'"
+	fi
+	if [ "$KT_TPM" = 1 ]; then
+		check_log ascii-sha256-pcr --pcr10 "$t256" --pcr10-sha1 "$t1" "$rev" "$bank256"
+		if grep -qi mismatch "$KT_TMP/ascii-sha256-pcr.out"; then
+			kt_fail "sha256 list: --pcr10/--pcr10-sha1 with the TPM's values reported a mismatch"
+		else
+			kt_pass "sha256 list: --pcr10 and --pcr10-sha1 with the TPM's values accepted"
+		fi
 	fi
 fi
 

@@ -18,6 +18,9 @@
 #   KT-TPM tpm0 <major> | KT-TPM absent | KT-TPM ima-bypass   (KT_TPM=1 only)
 #   PCR10 <bank> <hex>                 (KT_TPM=1: PCR 10 after the programs ran)
 #   MEASURE <line>                     (ascii_runtime_measurements, if asked)
+#   KT-MEASURE-BANK <bank>, BANKMEASURE <bank> <line>
+#                                      (ascii_runtime_measurements_<bank>, if
+#                                      asked and the kernel has them)
 #   BINMEASURE <base64 line>           (binary_runtime_measurements, if asked)
 #   KT-DONE
 # and then powers off.
@@ -143,6 +146,14 @@ fi
 if [ "$KT_DUMP_MEASUREMENTS" = 1 ]; then
 	while read -r line; do echo "MEASURE $line"; done \
 		</sys/kernel/security/ima/ascii_runtime_measurements
+	# The per-bank lists (ascii_runtime_measurements_sha256, ...), where the
+	# kernel has them (6.12 does, 6.1 does not).
+	for f in /sys/kernel/security/ima/ascii_runtime_measurements_*; do
+		[ -e "$f" ] || continue
+		bank=${f##*_}
+		echo "KT-MEASURE-BANK $bank"
+		while read -r line; do echo "BANKMEASURE $bank $line"; done <"$f"
+	done
 fi
 if [ "$KT_DUMP_BINARY_MEASUREMENTS" = 1 ]; then
 	base64 </sys/kernel/security/ima/binary_runtime_measurements |

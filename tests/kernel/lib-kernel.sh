@@ -24,7 +24,11 @@
 #   OSTREE_IMA_PATCHED_OSTREE  prefix of the patched ostree (case 5)
 #   OSTREE_IMA_CACHE       cache root (default /var/cache/ostree-ima); the kernel
 #                          and the initramfs base live in $OSTREE_IMA_CACHE/kernel
-#   KT_KERNEL_PKG          force a kernel package (default: what
+#   OSTREE_IMA_KERNEL      the kernel under test: 6.1 (Debian 12's cloud kernel,
+#                          from the system's apt sources; the default) or 6.12
+#                          (Debian 13's, from trixie through a private apt
+#                          configuration in $OSTREE_IMA_CACHE/kernel/apt-trixie)
+#   KT_KERNEL_PKG          force a kernel package (default: what that suite's
 #                          linux-image-cloud-amd64 depends on)
 #   KT_QEMU_TIMEOUT        seconds before a hung guest is killed (default 120)
 #   KT_STRICT=1            infrastructure problems (no kernel, no qemu) fail
@@ -48,7 +52,19 @@ KT_KERNEL_CACHE=$KT_CACHE_ROOT/kernel
 KT_QEMU_TIMEOUT=${KT_QEMU_TIMEOUT:-120}
 KT_MARKER=OIMA-PROG-OK
 
-KT_NAME=${KT_NAME:-$(basename "$0" .sh)}
+# The kernel under test, and the Debian suite it comes from ("" = the
+# system's own apt sources, which are Debian 12's).
+KT_KERNEL_SERIES=${OSTREE_IMA_KERNEL:-6.1}
+case $KT_KERNEL_SERIES in
+6.1) KT_APT_SUITE= ;;
+6.12) KT_APT_SUITE=trixie ;;
+*)
+	echo "OSTREE_IMA_KERNEL=$KT_KERNEL_SERIES: must be 6.1 (Debian 12) or 6.12 (Debian 13)" >&2
+	exit 1
+	;;
+esac
+
+KT_NAME=${KT_NAME:-$(basename "$0" .sh)@$KT_KERNEL_SERIES}
 KT_TMP=
 KT_FAILS=0
 KT_CHECKS=0
@@ -140,22 +156,99 @@ kt_init() {
 	kt_boot_reset
 }
 
+# kt_apt apt-get|apt-cache ARGS...: apt for the suite of the kernel under test.
+# 6.1: the system's configuration.  6.12: a private one in the cache (a deb822
+# sources file for trixie, its own lists, package cache and preferences), so the
+# system's apt sources and state are never touched.
+KT_APT_DIR=$KT_KERNEL_CACHE/apt-$KT_APT_SUITE
+kt_apt() {
+	local cmd=$1
+	shift
+	if [ -z "$KT_APT_SUITE" ]; then
+		"$cmd" "$@"
+		return
+	fi
+	"$cmd" -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$KT_APT_DIR/sources.list.d" \
+		-o Dir::State::Lists="$KT_APT_DIR/lists" -o Dir::Cache="$KT_APT_DIR/cache" \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts="$KT_APT_DIR/preferences.d" \
+		"$@"
+}
+
+# kt__suite_keyring: the keyring that holds the suite's archive keys (Debian
+# 12's debian-archive-keyring has trixie's in debian-archive-keyring.gpg and in
+# debian-archive-trixie-*.gpg; newer ones ship .pgp files).
+kt__suite_keyring() {
+	local k
+	for k in /usr/share/keyrings/debian-archive-keyring.{gpg,pgp} \
+		/usr/share/keyrings/debian-archive-"$KT_APT_SUITE"-automatic.{gpg,pgp}; do
+		[ -s "$k" ] || continue
+		# Without gpg to look inside, take the first that exists.
+		if ! command -v gpg >/dev/null 2>&1 ||
+			gpg --show-keys "$k" 2>/dev/null | grep -q "/$KT_APT_SUITE)"; then
+			echo "$k"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# kt__apt_update: (private suite only) write the sources file and fetch the
+# suite's package lists when they are missing or older than KT_APT_TTL minutes
+# (1440).  A failed update keeps the old lists.
+kt__apt_update() {
+	[ -n "$KT_APT_SUITE" ] || return 0
+	local keyring d=$KT_APT_DIR
+	keyring=$(kt__suite_keyring) || {
+		kt_log "no keyring in /usr/share/keyrings has the $KT_APT_SUITE archive key (package debian-archive-keyring)"
+		return 0
+	}
+	mkdir -p "$d/sources.list.d" "$d/lists/partial" "$d/cache" "$d/preferences.d"
+	cat >"$d/sources.list.d/$KT_APT_SUITE.sources.$$" <<-EOF
+		Types: deb
+		URIs: http://deb.debian.org/debian
+		Suites: $KT_APT_SUITE
+		Components: main
+		Signed-By: $keyring
+	EOF
+	mv "$d/sources.list.d/$KT_APT_SUITE.sources.$$" "$d/sources.list.d/$KT_APT_SUITE.sources"
+	# (apt leaves unchanged lists untouched: the stamp says when it last succeeded.)
+	if [ -z "$(find "$d/updated" -mmin "-${KT_APT_TTL:-1440}" 2>/dev/null)" ]; then
+		kt_log "apt-get update of $KT_APT_SUITE (private lists in $d)"
+		if kt_apt apt-get -q update >"$d/update.log" 2>&1; then
+			touch "$d/updated"
+		else
+			kt_log "apt-get update of $KT_APT_SUITE failed:"
+			sed 's/^/    /' "$d/update.log"
+		fi
+	fi
+}
+
 # The kernel package to test and its candidate version ("PKG VERSION"):
-# KT_KERNEL_PKG, or what linux-image-cloud-amd64 depends on.  apt-cache is slow
-# (seconds), so the answer is remembered for KT_RESOLVE_TTL minutes (60).
+# KT_KERNEL_PKG, or what the suite's linux-image-cloud-amd64 depends on.  apt is
+# slow (seconds), so the answer is remembered for KT_RESOLVE_TTL minutes (60).
 kt_kernel_pkg_ver() {
-	local pkg ver memo=$KT_KERNEL_CACHE/.resolved-${KT_KERNEL_PKG:-default}
+	local pkg ver memo=$KT_KERNEL_CACHE/.resolved-$KT_KERNEL_SERIES-${KT_KERNEL_PKG:-default}
 	if [ -s "$memo" ] && [ -n "$(find "$memo" -mmin "-${KT_RESOLVE_TTL:-60}" 2>/dev/null)" ]; then
 		cat "$memo"
 		return 0
 	fi
+	if [ -n "$KT_APT_SUITE" ]; then
+		{ flock -w 900 9 && kt__apt_update; } 9>"$KT_KERNEL_CACHE/.lock" >&2 || true
+	fi
 	pkg=${KT_KERNEL_PKG:-}
 	if [ -z "$pkg" ]; then
-		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		pkg=$(kt_apt apt-cache depends linux-image-cloud-amd64 2>/dev/null |
 			awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' || true)
 		[ -n "$pkg" ] || return 0
 	fi
-	ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }' || true)
+	case $pkg in
+	linux-image-"$KT_KERNEL_SERIES".*) ;;
+	*)
+		kt_log "linux-image-cloud-amd64${KT_APT_SUITE:+ in $KT_APT_SUITE} depends on $pkg, not a $KT_KERNEL_SERIES kernel" >&2
+		return 0
+		;;
+	esac
+	ver=$(kt_apt apt-cache policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }' || true)
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] || return 0
 	echo "$pkg $ver" >"$memo.$$" && mv "$memo.$$" "$memo" || true
 	echo "$pkg $ver"
@@ -164,13 +257,13 @@ kt_kernel_pkg_ver() {
 # Bump when the layout of a cached kernel dir changes.
 KT_CACHE_FORMAT=2
 
-# Newest complete kernel in the cache (offline fallback).
+# Newest complete kernel of the series under test in the cache (offline
+# fallback).
 kt_cached_kernel() {
-	local d best=
-	for d in "$KT_KERNEL_CACHE"/linux-image-*; do
-		[ -f "$d/.complete-v$KT_CACHE_FORMAT" ] && best=$d
-	done
-	[ -n "$best" ] && echo "$best"
+	local d
+	for d in "$KT_KERNEL_CACHE/linux-image-$KT_KERNEL_SERIES".*; do
+		[ -f "$d/.complete-v$KT_CACHE_FORMAT" ] && echo "$d"
+	done | sort -V | tail -n 1 | grep .
 }
 
 # kt__unpack_kernel DEB DIR: vmlinuz, config and the modules the guest may need
@@ -182,7 +275,8 @@ kt__unpack_kernel() {
 	mkdir -p "$dir/modules"
 	cp "$x"/boot/vmlinuz-* "$dir/vmlinuz" || return 4
 	cp "$x"/boot/config-* "$dir/config" 2>/dev/null || true
-	moddir=$(ls -d "$x"/lib/modules/* 2>/dev/null | head -n 1)
+	# /lib/modules (Debian 12) or /usr/lib/modules (Debian 13, merged /usr).
+	moddir=$(ls -d "$x"/lib/modules/* "$x"/usr/lib/modules/* 2>/dev/null | head -n 1)
 	if [ -n "$moddir" ]; then
 		for sub in kernel/crypto kernel/arch/x86/crypto kernel/lib kernel/drivers/block/loop.ko \
 			kernel/drivers/block/loop.ko.xz kernel/drivers/block/loop.ko.zst; do
@@ -210,10 +304,14 @@ kt__unpack_kernel() {
 kt_fetch_kernel() {
 	mkdir -p "$KT_KERNEL_CACHE" 2>/dev/null || kt_skip_infra "cannot create cache dir $KT_KERNEL_CACHE"
 	local pkg ver dir rc=0
+	case ${KT_KERNEL_PKG:-} in
+	'' | linux-image-"$KT_KERNEL_SERIES".*) ;;
+	*) kt_die "KT_KERNEL_PKG=$KT_KERNEL_PKG is not a $KT_KERNEL_SERIES kernel (OSTREE_IMA_KERNEL=$KT_KERNEL_SERIES)" ;;
+	esac
 	read -r pkg ver <<<"$(kt_kernel_pkg_ver)" || true
 	if [ -z "$pkg" ]; then
 		dir=$(kt_cached_kernel || true)
-		[ -n "$dir" ] || kt_skip_infra "apt cannot resolve ${KT_KERNEL_PKG:-linux-image-cloud-amd64} (run apt-get update?) and $KT_KERNEL_CACHE has no kernel"
+		[ -n "$dir" ] || kt_skip_infra "apt cannot resolve ${KT_KERNEL_PKG:-linux-image-cloud-amd64}${KT_APT_SUITE:+ in $KT_APT_SUITE} (run apt-get update?) and $KT_KERNEL_CACHE has no $KT_KERNEL_SERIES kernel"
 		kt_log "apt cannot resolve the kernel; using cached $(basename "$dir")"
 	else
 		dir=$KT_KERNEL_CACHE/${pkg}_${ver}
@@ -224,7 +322,7 @@ kt_fetch_kernel() {
 			work=$(mktemp -d "$KT_KERNEL_CACHE/.fetch.XXXXXX")
 			# shellcheck disable=SC2064
 			trap "rm -rf '$work'" EXIT
-			if ! (cd "$work" && apt-get download -q "$pkg" >"$work/apt.log" 2>&1); then
+			if ! (cd "$work" && kt_apt apt-get download -q "$pkg" >"$work/apt.log" 2>&1); then
 				cat "$work/apt.log" >&2 || true
 				exit 3
 			fi
@@ -756,8 +854,19 @@ kt_cause() {
 		print substr($0, RSTART + 7, RLENGTH - 7) }' "$KT_SERIAL_LOG" | sort -u | paste -sd, -
 }
 
-# kt_measurements: the guest's ascii measurement list (needs KT_DUMP_MEASUREMENTS=1).
-kt_measurements() { sed -n 's/^MEASURE //p' "$KT_SERIAL_LOG"; }
+# kt_measurements [BANK]: the guest's ascii measurement list (needs
+# KT_DUMP_MEASUREMENTS=1); with BANK, the per-bank list
+# ascii_runtime_measurements_BANK (empty where the kernel has none: see
+# kt_measurement_banks).
+kt_measurements() {
+	if [ $# = 0 ]; then
+		sed -n 's/^MEASURE //p' "$KT_SERIAL_LOG"
+	else
+		awk -v b="$1" '$1 == "BANKMEASURE" && $2 == b { sub(/^BANKMEASURE [^ ]+ /, ""); print }' "$KT_SERIAL_LOG"
+	fi
+}
+# kt_measurement_banks: the banks the guest had per-bank lists for (sha1 sha256 ...).
+kt_measurement_banks() { awk '$1 == "KT-MEASURE-BANK" { print $2 }' "$KT_SERIAL_LOG"; }
 # kt_binary_measurements FILE: the decoded binary list (KT_DUMP_BINARY_MEASUREMENTS=1).
 kt_binary_measurements() { sed -n 's/^BINMEASURE //p' "$KT_SERIAL_LOG" | base64 -d >"$1"; }
 
