@@ -8,6 +8,7 @@
 #include "ima-hooks.h"
 #include "oima-device.h"
 #include "oima-disk.h"
+#include "oima-evm.h"
 #include "oima-key-spec.h"
 #include "oima-tree-scan.h"
 #include "oima-util.h"
@@ -105,9 +106,11 @@ strip_file (int dfd, const char *relpath, const char *path, const struct stat *s
   return TRUE;
 }
 
-/* Sign one /etc file the policy would deny, on a copy of its own. */
+/* Sign one /etc file the policy would deny, on a copy of its own: IMA, and
+ * with EVM on a portable EVM signature over its final values too. */
 static gboolean
-sign_etc_file (int dfd, const char *path, OimaSigningKey *key, GError **error)
+sign_etc_file (int dfd, const char *path, OimaSigningKey *key, OimaEvmMode evm_mode,
+               GError **error)
 {
   const char *relpath = path + 1;
   if (!oima_disk_break_hardlink (dfd, relpath, error))
@@ -125,6 +128,20 @@ sign_etc_file (int dfd, const char *path, OimaSigningKey *key, GError **error)
     return FALSE;
   g_autofree char *at = g_strdup_printf ("/proc/self/fd/%d/%s", dfd, relpath);
   if (lsetxattr (at, OIMA_XATTR_IMA, g_bytes_get_data (ima, NULL), g_bytes_get_size (ima), 0) < 0)
+    return oima_throw_errno (error, path);
+  if (evm_mode == OIMA_EVM_MODE_OFF)
+    return TRUE;
+  struct stat st;
+  g_autoptr (GVariant) xattrs = NULL;
+  if (fstat (fd, &st) < 0)
+    return oima_throw_errno (error, path);
+  if (!oima_disk_read_xattrs (dfd, relpath, &xattrs, error))
+    return FALSE;
+  g_autoptr (GBytes) evm
+      = oima_evm_sign_portable (key, OIMA_HASH_SHA256, xattrs, st.st_uid, st.st_gid, st.st_mode, error);
+  if (evm == NULL)
+    return FALSE;
+  if (lsetxattr (at, OIMA_XATTR_EVM, g_bytes_get_data (evm, NULL), g_bytes_get_size (evm), 0) < 0)
     return oima_throw_errno (error, path);
   return TRUE;
 }
@@ -159,7 +176,7 @@ sign_etc (OimaDevice *device, int dfd, guint *out_signed, GCancellable *cancella
       if (last && g_str_equal (last, d->path))
         continue; /* denied at several hooks: signed once */
       last = d->path;
-      if (!sign_etc_file (dfd, d->path, key, error))
+      if (!sign_etc_file (dfd, d->path, key, c->evm_mode, error))
         return FALSE;
       (*out_signed)++;
     }
