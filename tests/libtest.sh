@@ -518,6 +518,35 @@ commit_tree() {
     --subject="test $ref" --timestamp=2024-01-01T00:00:00Z "$@"
 }
 
+# oima_serve_http DIR: serve DIR over HTTP on 127.0.0.1 (python3 -m
+# http.server, log in $TEST_TMPDIR/http.log) until the script exits; sets
+# HTTP_PORT once the server answers.
+oima_serve_http() {
+  local dir=$1 pid
+  HTTP_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$dir" "$HTTP_PORT" >"$TEST_TMPDIR/http.log" 2>&1 &
+  pid=$!
+  oima_on_exit "kill $pid 2>/dev/null || true"
+  for _ in $(seq 1 50); do
+    curl -sf "http://127.0.0.1:$HTTP_PORT/" >/dev/null && return 0
+    sleep 0.1
+  done
+  fatal "python3 -m http.server on 127.0.0.1:$HTTP_PORT did not answer"
+}
+
+# bench_use_patched_ostree PREFIX PLUGIN_DIR: an ostree-patches/build prefix
+# and a directory holding ostree-ima-plugin.so (exit 2 naming the option
+# when either is missing); `patched ARGS...` then runs that ostree with
+# that plugin.  Made absolute: benchmarks run in their temp dir.
+bench_use_patched_ostree() {
+  [ -x "$1/bin/ostree" ] || { echo "no patched ostree at '$1' (--ostree PREFIX)" >&2; exit 2; }
+  [ -f "$2/ostree-ima-plugin.so" ] || { echo "no ostree-ima-plugin.so in '$2' (--plugin-dir)" >&2; exit 2; }
+  _BENCH_OSTREE=$(realpath "$1") _BENCH_PLUGIN_DIR=$(realpath "$2")
+}
+patched() {
+  LD_LIBRARY_PATH="$_BENCH_OSTREE/lib" OSTREE_PLUGIN_PATH="$_BENCH_PLUGIN_DIR" "$_BENCH_OSTREE/bin/ostree" "$@"
+}
+
 # ---------------------------------------------------------------- fixtures
 
 # Deterministic pseudo-random bytes: gen_bytes SEED SIZE_BYTES > file.

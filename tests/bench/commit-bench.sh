@@ -29,12 +29,8 @@ while [ $# -gt 0 ]; do
   *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -x "$PREFIX/bin/ostree" ] || { echo "no patched ostree at '$PREFIX' (--ostree PREFIX)" >&2; exit 2; }
-[ -f "$PLUGIN_DIR/ostree-ima-plugin.so" ] || { echo "no ostree-ima-plugin.so in '$PLUGIN_DIR' (--plugin-dir)" >&2; exit 2; }
+bench_use_patched_ostree "$PREFIX" "$PLUGIN_DIR"
 oima_setup_tmpdir
-patched() {
-  LD_LIBRARY_PATH="$PREFIX/lib" OSTREE_PLUGIN_PATH="$PLUGIN_DIR" "$PREFIX/bin/ostree" "$@"
-}
 
 echo "# building tree: $NFILES small files + 4 x 16 MiB" >&2
 bench_small_files "$NFILES" 60 31744 0

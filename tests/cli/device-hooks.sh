@@ -31,18 +31,14 @@ src=$(commit_tree build src tree)
 run_ok sign-good oima sign --repo=build --key vendor.key.pem "$src" testos/good
 run_ok sign-partial oima sign --repo=build --key vendor.key.pem --exclude /usr/bin/ls "$src" testos/partial
 run_ok sign-stranger oima sign --repo=build --key stranger.key.pem "$src" testos/stranger
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 --directory "$TEST_TMPDIR" "$port" >http.log 2>&1 &
-http_pid=$!
-oima_on_exit "kill $http_pid 2>/dev/null || true"
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/build/config" >/dev/null && break; sleep 0.1; done
+oima_serve_http "$TEST_TMPDIR"
 
 # The device.
 mkdir sysroot
 iostree admin init-fs sysroot >/dev/null
 iostree admin os-init --sysroot=sysroot testos >/dev/null
 repo=sysroot/ostree/repo
-iostree --repo=$repo remote add --no-gpg-verify origin "http://127.0.0.1:$port/build"
+iostree --repo=$repo remote add --no-gpg-verify origin "http://127.0.0.1:$HTTP_PORT/build"
 mkdir -p sysroot/etc/ostree sysroot/etc/keys/ima sysroot/etc/ima
 cp vendor.cert.der sysroot/etc/keys/ima/
 cat > sysroot/etc/ima/ima-policy <<'POL'
