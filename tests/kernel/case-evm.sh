@@ -73,10 +73,7 @@ kt_expect_denied stranger-good invalid-fail-immutable
 # the policy appraises).
 for p in $programs; do
 	name="${p%%/*}-${p##*/}"
-	want=$(python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-print(next((x["cause"] for x in d["denials"] if x["path"] == sys.argv[2]), "ran"))' \
-		"$KT_TMP/predict.json" "/$p")
+	want=$(kt_sim_cause "$KT_TMP/predict.json" "/$p" BPRM_CHECK)
 	got=$(kt_result "$name")
 	[ "$got" = denied ] && got=$(kt_cause "$name")
 	if [ "$want" = "$got" ]; then

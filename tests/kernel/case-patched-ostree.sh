@@ -11,23 +11,7 @@ prefix=${OSTREE_IMA_PATCHED_OSTREE:-}
 
 kt_init "case 5: ostree commit --ima-sign (patched ostree) output runs"
 
-# Run the patched ostree against its own libostree, without leaking
-# LD_LIBRARY_PATH into anything else (qemu, gcc, ...).
-libpath=
-for d in "$prefix/lib" "$prefix/lib64" "$prefix/lib/x86_64-linux-gnu"; do
-	[ -d "$d" ] && libpath=${libpath:+$libpath:}$d
-done
-# The "ima" plugin of this build tree, not whatever may be installed.
-[ -n "${OSTREE_IMA_PLUGIN_DIR:-}" ] && [ -f "$OSTREE_IMA_PLUGIN_DIR/ostree-ima-plugin.so" ] ||
-	kt_die "OSTREE_IMA_PLUGIN_DIR does not hold the built ostree-ima-plugin.so"
-cat >"$KT_TMP/patched-ostree" <<WRAP
-#!/bin/sh
-${libpath:+LD_LIBRARY_PATH="$libpath\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"; export LD_LIBRARY_PATH}
-OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR"; export OSTREE_PLUGIN_PATH
-exec "$prefix/bin/ostree" "\$@"
-WRAP
-chmod +x "$KT_TMP/patched-ostree"
-KT_OSTREE=$KT_TMP/patched-ostree
+KT_OSTREE=$(kt_patched_ostree) || kt_die "no patched ostree to run"
 kt_log "patched ostree: $("$KT_OSTREE" --version | sed -n "s/^ *Version: *//p" | tr -d "'")"
 
 kt_keygen_rsa rsa

@@ -57,15 +57,7 @@ agree() {  # LABEL POLICYFILE
 	for p in $programs; do
 		name=$(echo "$p" | tr / _)
 		# The first denial of an exec: FILE_CHECK (exec open), BPRM_CHECK, MMAP_CHECK.
-		want=$(python3 - "$KT_TMP/predict-$label.json" "/$p" <<-'PY'
-			import json, sys
-			d = json.load(open(sys.argv[1]))
-			order = {"FILE_CHECK": 0, "BPRM_CHECK": 1, "MMAP_CHECK": 2}
-			hits = sorted((order[x["hook"]], x["cause"]) for x in d["denials"]
-			              if x["path"] == sys.argv[2] and x["hook"] in order)
-			print(hits[0][1] if hits else "ran")
-		PY
-		)
+		want=$(kt_sim_cause "$KT_TMP/predict-$label.json" "/$p" FILE_CHECK BPRM_CHECK MMAP_CHECK)
 		r=$(kt_result "$name")
 		c=$(kt_cause "$name")
 		if [ "$r" = ran ] && [ -z "$c" ]; then got=ran; runs=$((runs + 1))
@@ -92,10 +84,7 @@ agree() {  # LABEL POLICYFILE
 
 pol=$KT_TMP/policies
 mkdir -p "$pol"
-cat >"$pol/exec" <<-'EOF2'
-	appraise func=BPRM_CHECK fsuuid=@UUID@ appraise_type=imasig
-	appraise func=MMAP_CHECK mask=MAY_EXEC fsuuid=@UUID@ appraise_type=imasig
-EOF2
+echo "$KT_POLICY_EXEC" >"$pol/exec"
 cat >"$pol/hash" <<-'EOF2'
 	appraise func=BPRM_CHECK fsuuid=@UUID@
 EOF2

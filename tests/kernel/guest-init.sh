@@ -3,17 +3,20 @@
 #
 # Everything it needs comes from /test, written by lib-kernel.sh on the host:
 #   /test/config        shell variables (KT_UUID, KT_EVM_MODE, ...)
-#   /test/img.ext4      the deployment image (ext4, security.* xattrs kept)
+#   /test/img.ext4      the deployment image (ext4, security.* xattrs kept), or
+#                       with KT_DISK=1 the same on the virtio disk /dev/vda
+#   /test/modules/load-order, *.ko   modules of this boot (virtio, in order)
 #   /test/keys/ima/*.der, /test/keys/evm/*.der   certs for _ima / _evm
 #   /test/policy        IMA policy, written in one go (one write per boot)
 #   /test/programs      "name path" per line; path relative to the image root
+#   /test/commands      "name command" per line: sh -c command (after programs)
 #   /test/hooks/pre-policy/*.sh, /test/hooks/post-run/*.sh   sourced, sorted
 #
 # Output on the serial console (one line each, parsed by the host):
 #   KT-BOOTED <release> | KT-MODULE <name> | KT-ERROR <msg>
 #   KT-KEY <ring> <file> <keyid> | KT-EVM <value> | KT-POLICY loaded
 #   RESULT <name> ran | RESULT <name> denied | RESULT <name> error rc=<n>
-#   OUTPUT <name> <first line printed by the program>
+#   OUTPUT <name> <first line printed by the program> (commands: rc=<n> first)
 #   AUDIT <audit line from dmesg>      (cause=... name=...)
 #   KT-TPM tpm0 <major> | KT-TPM absent | KT-TPM ima-bypass   (KT_TPM=1 only)
 #   PCR10 <bank> <hex>                 (KT_TPM=1: PCR 10 after the programs ran)
@@ -47,6 +50,7 @@ die() {
 }
 
 KT_UUID=
+KT_DISK=
 KT_EVM_MODE=
 KT_MOUNT_OPTS=rw
 KT_DUMP_MEASUREMENTS=0
@@ -56,13 +60,17 @@ KT_TPM=0
 . /test/config
 
 # --- modules (dependencies first, see lib-kernel.sh) --------------------------
-while read -r ko; do
-	[ -n "$ko" ] || continue
-	mod=$(echo "${ko%.ko}" | tr - _)
-	[ -e "/sys/module/$mod" ] && continue
-	insmod "/lib/modules/$ko" || die "insmod $ko failed"
-	echo "KT-MODULE $mod"
-done </lib/modules/load-order
+load_modules() {  # DIR: DIR/load-order names .ko files in DIR
+	while read -r ko; do
+		[ -n "$ko" ] || continue
+		mod=$(echo "${ko%.ko}" | tr - _)
+		[ -e "/sys/module/$mod" ] && continue
+		insmod "$1/$ko" || die "insmod $ko failed"
+		echo "KT-MODULE $mod"
+	done <"$1/load-order"
+}
+load_modules /lib/modules
+[ -s /test/modules/load-order ] && load_modules /test/modules
 
 # --- keys ------------------------------------------------------------------
 load_ring() {
@@ -80,11 +88,16 @@ load_ring ima
 load_ring evm
 
 # --- deployment image --------------------------------------------------------
-[ -e /test/img.ext4 ] || die "no /test/img.ext4"
+if [ "$KT_DISK" = 1 ]; then
+	dev=/dev/vda
+else
+	[ -e /test/img.ext4 ] || die "no /test/img.ext4"
+	dev=/dev/loop0
+fi
 i=0
-while [ ! -e /dev/loop0 ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
-losetup /dev/loop0 /test/img.ext4 || die "losetup failed"
-mount -t ext4 -o "$KT_MOUNT_OPTS" /dev/loop0 /mnt || die "mount of the image failed"
+while [ ! -e $dev ] && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
+[ "$KT_DISK" = 1 ] || losetup /dev/loop0 /test/img.ext4 || die "losetup failed"
+mount -t ext4 -o "$KT_MOUNT_OPTS" $dev /mnt || die "mount of the image ($dev) failed"
 
 for hook in /test/hooks/pre-policy/*.sh; do
 	[ -e "$hook" ] || continue
@@ -119,6 +132,22 @@ while read -r name path; do
 		echo "RESULT $name error rc=$rc"
 	fi
 done </test/programs
+
+# --- commands (sh -c, e.g. chroot /mnt PROGRAM: a deployment's own programs) --
+while read -r name cmd; do
+	[ -n "$name" ] || continue
+	out=$(sh -c "$cmd" 2>&1 </dev/null)
+	rc=$?
+	echo "OUTPUT $name rc=$rc $(echo "$out" | head -n 1)"
+	if [ $rc -eq 0 ]; then
+		echo "RESULT $name ran"
+	elif echo "$out" | grep -Eq 'Permission denied|failed to map segment from shared object'; then
+		# (the second: glibc's loader when an mmap of a library is refused)
+		echo "RESULT $name denied"
+	else
+		echo "RESULT $name error rc=$rc"
+	fi
+done </test/commands
 
 for hook in /test/hooks/post-run/*.sh; do
 	[ -e "$hook" ] || continue

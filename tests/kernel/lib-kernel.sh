@@ -17,6 +17,10 @@
 #   kt_expect_ran a
 #   kt_finish
 #
+# A whole OS tree (case-deployment.sh): KT_IMGROOT=TREE; kt_make_disk (a
+# read-only virtio disk for every boot); kt_guest_command NAME 'chroot /mnt
+# PROGRAM ...'; kt_path_cause PATH; the simulator: kt_sim_cause JSON PATH.
+#
 # Exit codes: 0 pass, 77 skip (reason on stderr), anything else fail.
 #
 # Environment:
@@ -37,6 +41,8 @@
 #   KT_VERBOSE=1           print the whole serial log even on success
 #   KT_TPM=1               (set by a case after kt_init) boot with a software
 #                          TPM 2.0 (swtpm + qemu tpm-tis); see kt_boot
+#   KT_DISK                (set by kt_make_disk) the image is a read-only virtio
+#                          disk instead of a loop file in the initramfs
 
 set -euo pipefail
 
@@ -76,6 +82,7 @@ KT_INITRD_BASE=
 # Per boot configuration (KT_UUID, KT_POLICY, KT_PROGRAMS, ...): set by
 # kt_boot_reset, which kt_init calls before any boot function can run.
 KT_SERIAL_LOG=
+KT_DISK=
 
 # ---------------------------------------------------------------------------
 # messages and exits
@@ -254,8 +261,8 @@ kt_kernel_pkg_ver() {
 	echo "$pkg $ver"
 }
 
-# Bump when the layout of a cached kernel dir changes.
-KT_CACHE_FORMAT=2
+# Bump when the layout of a cached kernel dir changes (3: virtio modules).
+KT_CACHE_FORMAT=3
 
 # Newest complete kernel of the series under test in the cache (offline
 # fallback).
@@ -267,7 +274,8 @@ kt_cached_kernel() {
 }
 
 # kt__unpack_kernel DEB DIR: vmlinuz, config and the modules the guest may need
-# (loop, crypto) from the package, uncompressed, into DIR.
+# (loop, crypto, virtio for kt_make_disk) from the package, uncompressed, into
+# DIR.
 kt__unpack_kernel() {
 	local deb=$1 dir=$2 x=$1.x moddir sub f
 	mkdir -p "$x"
@@ -279,7 +287,9 @@ kt__unpack_kernel() {
 	moddir=$(ls -d "$x"/lib/modules/* "$x"/usr/lib/modules/* 2>/dev/null | head -n 1)
 	if [ -n "$moddir" ]; then
 		for sub in kernel/crypto kernel/arch/x86/crypto kernel/lib kernel/drivers/block/loop.ko \
-			kernel/drivers/block/loop.ko.xz kernel/drivers/block/loop.ko.zst; do
+			kernel/drivers/block/loop.ko.xz kernel/drivers/block/loop.ko.zst kernel/drivers/virtio \
+			kernel/drivers/block/virtio_blk.ko kernel/drivers/block/virtio_blk.ko.xz \
+			kernel/drivers/block/virtio_blk.ko.zst; do
 			[ -e "$moddir/$sub" ] || continue
 			mkdir -p "$dir/modules/$(dirname "$sub")"
 			cp -r "$moddir/$sub" "$dir/modules/$(dirname "$sub")/"
@@ -541,6 +551,32 @@ kt_commit() {
 		--no-bindings -s "kernel test $ref" "$@" >/dev/null || kt_die "ostree commit of $ref failed"
 }
 
+# kt_patched_ostree: prints the path of a wrapper (in $KT_TMP) that runs the
+# patched ostree, $OSTREE_IMA_PATCHED_OSTREE/bin/ostree, against its own
+# libostree (without leaking LD_LIBRARY_PATH into qemu, gcc, ...) and with this
+# build tree's ima plugin ($OSTREE_IMA_PLUGIN_DIR, not whatever is installed).
+# Returns 1, the reason on stderr, when there is none.
+kt_patched_ostree() {
+	local prefix=${OSTREE_IMA_PATCHED_OSTREE:-} libpath= d w=$KT_TMP/patched-ostree
+	[ -n "$prefix" ] || { kt_err "OSTREE_IMA_PATCHED_OSTREE is empty (configure with -Dpatched_ostree=PREFIX)"; return 1; }
+	[ -x "$prefix/bin/ostree" ] || { kt_err "no executable $prefix/bin/ostree (OSTREE_IMA_PATCHED_OSTREE=$prefix)"; return 1; }
+	[ -n "${OSTREE_IMA_PLUGIN_DIR:-}" ] && [ -f "$OSTREE_IMA_PLUGIN_DIR/ostree-ima-plugin.so" ] || {
+		kt_err "OSTREE_IMA_PLUGIN_DIR does not hold the built ostree-ima-plugin.so"
+		return 1
+	}
+	for d in "$prefix/lib" "$prefix/lib64" "$prefix/lib/x86_64-linux-gnu"; do
+		[ -d "$d" ] && libpath=${libpath:+$libpath:}$d
+	done
+	cat >"$w" <<-WRAP
+		#!/bin/sh
+		${libpath:+LD_LIBRARY_PATH="$libpath\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"; export LD_LIBRARY_PATH}
+		OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR"; export OSTREE_PLUGIN_PATH
+		exec "$prefix/bin/ostree" "\$@"
+	WRAP
+	chmod +x "$w"
+	echo "$w"
+}
+
 # kt_sign KEYNAME HASH SRC_REF TARGET_REF: our CLI.
 kt_sign() {
 	local keyname=$1 alg=$2 src=$3 dst=$4
@@ -584,9 +620,11 @@ kt_require_ima_sig() {
 # what the guest does
 
 kt_boot_reset() {
-	KT_UUID=$(cat /proc/sys/kernel/random/uuid)
+	# A disk (kt_make_disk) keeps its fsuuid for every boot that uses it.
+	[ -n "$KT_DISK" ] || KT_UUID=$(cat /proc/sys/kernel/random/uuid)
 	KT_POLICY=()
 	KT_PROGRAMS=()
+	KT_COMMANDS=()
 	KT_IMA_CERTS=()
 	KT_EVM_CERTS=()
 	KT_HOOKS=()
@@ -607,6 +645,9 @@ kt_guest_evm_cert() { KT_EVM_CERTS+=("$(kt__der "$1")"); }
 # Without any rule, kt_boot uses the signature-appraisal rule below.
 kt_guest_policy() { KT_POLICY+=("${1//@UUID@/$KT_UUID}"); }
 KT_POLICY_IMASIG='appraise func=BPRM_CHECK fsuuid=@UUID@ appraise_type=imasig'
+# Signatures on everything executed or mapped for execution (one rule a line).
+KT_POLICY_EXEC="$KT_POLICY_IMASIG
+appraise func=MMAP_CHECK mask=MAY_EXEC fsuuid=@UUID@ appraise_type=imasig"
 
 # kt_guest_program NAME PATH: run /mnt/PATH in the guest, report as NAME.
 kt_guest_program() {
@@ -624,6 +665,18 @@ kt_program_path() {
 		[ "${p%% *}" = "$1" ] && { echo "${p#* }"; return 0; }
 	done
 	return 1
+}
+
+# kt_guest_command NAME COMMAND: run COMMAND with the guest's (busybox) sh
+# after the programs, e.g. `chroot /mnt /bin/ls /` to run a deployment's own
+# programs with its own libraries.  RESULT NAME is "ran" for exit status 0,
+# "denied" for another status with "Permission denied" (exec or open
+# refused) or glibc's "failed to map segment from shared object" (a
+# library's mmap refused) in the output, else "error rc=N".  Its audit causes:
+# kt_path_cause with the paths it touches.
+kt_guest_command() {
+	case $1 in *[!A-Za-z0-9_.+-]* | '') kt_die "kt_guest_command: bad name '$1'" ;; esac
+	KT_COMMANDS+=("$1 $2")
 }
 
 # ---------------------------------------------------------------------------
@@ -698,8 +751,12 @@ kt_tpm_pcr10() {
 # ---------------------------------------------------------------------------
 # image, initramfs, boot
 
+# kt_make_image IMG [PATH...]: $KT_IMGROOT as an ext4 image (fsuuid KT_UUID);
+# checks that the security.ima of every program and PATH (relative to the
+# image root) made it into the image.
 kt_make_image() {
 	local img=$1 kb
+	shift
 	kb=$(du -sk "$KT_IMGROOT" | cut -f1)
 	kb=$((kb * 13 / 10 + 4096))
 	mkfs.ext4 -q -F -U "$KT_UUID" -I 256 -O ^has_journal -L oima-test \
@@ -709,8 +766,7 @@ kt_make_image() {
 	}
 	# mkfs -d must have carried the security.ima xattrs over.
 	local p path want got
-	for p in "${KT_PROGRAMS[@]}"; do
-		path=${p#* }
+	for path in "$@" ${KT_PROGRAMS[@]+"${KT_PROGRAMS[@]#* }"}; do
 		[ -L "$KT_IMGROOT/$path" ] && continue
 		want=$(kt_ima_xattr "$KT_IMGROOT/$path")
 		[ -n "$want" ] || continue
@@ -722,13 +778,24 @@ kt_make_image() {
 	done
 }
 
+# kt_make_disk [PATH...]: $KT_IMGROOT as an ext4 image (see kt_make_image)
+# that every later boot attaches as a read-only virtio disk (/dev/vda, mounted
+# ro on /mnt) instead of copying it into the initramfs: for a whole OS tree.
+# Keeps KT_UUID over kt_boot_reset.  The guest loads virtio_blk and, where
+# they are modules (6.1), the virtio core and PCI transport first.
+kt_make_disk() {
+	kt_make_image "$KT_TMP/disk.ext4" "$@"
+	KT_DISK=$KT_TMP/disk.ext4
+	kt_log "disk: $(du -h "$KT_DISK" | cut -f1) used of $(du -h --apparent-size "$KT_DISK" | cut -f1) (sparse)"
+}
+
 # kt_boot: build the image + per-test initramfs part, run qemu, collect the log.
 kt_boot() {
 	local boot=$KT_TMP/boot p name path
 	rm -rf "$boot"
 	mkdir -p "$boot/root/test/keys/ima" "$boot/root/test/keys/evm" \
 		"$boot/root/test/hooks/pre-policy" "$boot/root/test/hooks/post-run"
-	[ ${#KT_PROGRAMS[@]} -gt 0 ] || kt_die "kt_boot: no programs registered"
+	[ ${#KT_PROGRAMS[@]} -gt 0 ] || [ ${#KT_COMMANDS[@]} -gt 0 ] || kt_die "kt_boot: no programs registered"
 	[ ${#KT_POLICY[@]} -gt 0 ] || kt_guest_policy "$KT_POLICY_IMASIG"
 	kt_tpm_check
 
@@ -741,8 +808,19 @@ kt_boot() {
 			kt_die "program $name ($path) does not run on the host"
 	done
 
-	kt_make_image "$boot/root/test/img.ext4"
-	local i=0 c
+	local i=0 c disk_args=()
+	mkdir -p "$boot/root/test/modules"
+	: >"$boot/root/test/modules/load-order"
+	if [ -n "$KT_DISK" ]; then
+		KT_MOUNT_OPTS=ro
+		disk_args=(-drive "if=virtio,format=raw,readonly=on,file=$KT_DISK")
+		for c in $(kt__module_order virtio_pci virtio_blk); do
+			cp "$c" "$boot/root/test/modules/"
+			basename "$c" >>"$boot/root/test/modules/load-order"
+		done
+	else
+		kt_make_image "$boot/root/test/img.ext4"
+	fi
 	for c in ${KT_IMA_CERTS[@]+"${KT_IMA_CERTS[@]}"}; do
 		i=$((i + 1))
 		cp "$c" "$boot/root/test/keys/ima/$i-$(basename "$c")"
@@ -756,9 +834,11 @@ kt_boot() {
 		cp "${c#* }" "$boot/root/test/hooks/${c%% *}/$(printf '%02d' $i)-$(basename "${c#* }" .sh).sh"
 	done
 	printf '%s\n' "${KT_POLICY[@]}" >"$boot/root/test/policy"
-	printf '%s\n' "${KT_PROGRAMS[@]}" >"$boot/root/test/programs"
+	printf '%s\n' ${KT_PROGRAMS[@]+"${KT_PROGRAMS[@]}"} >"$boot/root/test/programs"
+	printf '%s\n' ${KT_COMMANDS[@]+"${KT_COMMANDS[@]}"} >"$boot/root/test/commands"
 	cat >"$boot/root/test/config" <<-EOF
 		KT_UUID=$KT_UUID
+		KT_DISK=${KT_DISK:+1}
 		KT_EVM_MODE=$KT_EVM_MODE
 		KT_MOUNT_OPTS=$KT_MOUNT_OPTS
 		KT_DUMP_MEASUREMENTS=$KT_DUMP_MEASUREMENTS
@@ -784,7 +864,7 @@ kt_boot() {
 	timeout -k 10 "$KT_QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
 		-nodefaults -display none -no-reboot \
 		-serial "file:$KT_SERIAL_LOG" \
-		${tpm_args[@]+"${tpm_args[@]}"} \
+		${tpm_args[@]+"${tpm_args[@]}"} ${disk_args[@]+"${disk_args[@]}"} \
 		-kernel "$KT_VMLINUZ" -initrd "$boot/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet rdinit=/init" \
 		</dev/null >"$boot/qemu.out" 2>&1 || rc=$?
@@ -816,7 +896,7 @@ kt_boot() {
 		kt_dump_log
 		kt_die "guest did not load the policy"
 	}
-	for p in "${KT_PROGRAMS[@]}"; do
+	for p in ${KT_PROGRAMS[@]+"${KT_PROGRAMS[@]}"} ${KT_COMMANDS[@]+"${KT_COMMANDS[@]}"}; do
 		name=${p%% *}
 		[ -n "$(kt_result "$name")" ] || {
 			kt_dump_log
@@ -850,7 +930,13 @@ kt_result() {
 kt_cause() {
 	local path
 	path=$(kt_program_path "$1") || return 0
-	awk -v n="name=\"/mnt/$path\"" '$1 == "AUDIT" && index($0, n) && match($0, / cause=[^ ]+/) {
+	kt_path_cause "$path"
+}
+
+# kt_path_cause PATH: the cause= of the audit line(s) for /mnt/PATH (PATH
+# relative to the image root, as the kernel names it: symlinks resolved).
+kt_path_cause() {
+	awk -v n="name=\"/mnt/${1#/}\"" '$1 == "AUDIT" && index($0, n) && match($0, / cause=[^ ]+/) {
 		print substr($0, RSTART + 7, RLENGTH - 7) }' "$KT_SERIAL_LOG" | sort -u | paste -sd, -
 }
 
@@ -869,6 +955,28 @@ kt_measurements() {
 kt_measurement_banks() { awk '$1 == "KT-MEASURE-BANK" { print $2 }' "$KT_SERIAL_LOG"; }
 # kt_binary_measurements FILE: the decoded binary list (KT_DUMP_BINARY_MEASUREMENTS=1).
 kt_binary_measurements() { sed -n 's/^BINMEASURE //p' "$KT_SERIAL_LOG" | base64 -d >"$1"; }
+
+# The simulator's predictions, from `ostree-ima appraise --json` output:
+# kt_sim_denials JSON prints "PATH HOOK CAUSE" per predicted denial;
+# kt_sim_cause JSON PATH [HOOK...] the cause at the first of HOOKs (default:
+# the order an exec meets them, FILE_CHECK BPRM_CHECK MMAP_CHECK) that denies
+# PATH (absolute in the appraised tree), or "ran".
+kt_sim_denials() {
+	# (parsed once: JSON.tsv, kept while newer than JSON)
+	[ "$1.tsv" -nt "$1" ] || python3 -c 'import json, sys
+for x in json.load(open(sys.argv[1]))["denials"]:
+    print(x["path"], x["hook"], x["cause"])' "$1" >"$1.tsv" || return 1
+	cat "$1.tsv"
+}
+kt_sim_cause() {
+	local json=$1 path=$2
+	shift 2
+	[ $# -gt 0 ] || set -- FILE_CHECK BPRM_CHECK MMAP_CHECK
+	kt_sim_denials "$json" | awk -v p="$path" -v hooks="$*" '
+		BEGIN { n = split(hooks, h, " "); for (i = 1; i <= n; i++) rank[h[i]] = i }
+		$1 == p && ($2 in rank) && (best == "" || rank[$2] < r) { best = $3; r = rank[$2] }
+		END { print best == "" ? "ran" : best }'
+}
 
 kt_pass() { KT_CHECKS=$((KT_CHECKS + 1)); kt_log "ok: $*"; }
 kt_fail() {
