@@ -67,6 +67,10 @@ typedef struct
   char *etc_signing_key;       /* host path or "pkcs11:" URI, or NULL */
   char *etc_signing_pass_file; /* host path, or NULL */
   char *etc_signing_cert;      /* host path, or NULL */
+  /* Not read from the file: who the simulator runs and reads as (0, root;
+   * `ostree ima appraise --as-uid/--as-gid`). */
+  guint32 subject_uid;
+  guint32 subject_gid;
 } OimaDeviceConfig;
 
 /* Read @conf_path (a host path; NULL: SYSROOT/etc/ostree/ima.conf) with

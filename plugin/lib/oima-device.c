@@ -73,7 +73,9 @@ load_policy (OimaDevice *d, GError **error)
                                  .fsmagic = fsmagic,
                                  .policy_path = c->policy_file_device,
                                  .evm = c->evm_mode,
-                                 .evm_trust = d->trust };
+                                 .evm_trust = d->trust,
+                                 .subject_uid = c->subject_uid,
+                                 .subject_gid = c->subject_gid };
   d->appraiser = oima_appraiser_new (&aopts);
   return TRUE;
 }

@@ -21,6 +21,8 @@ static char *opt_kernel;
 static char *opt_fsmagic;
 static gboolean opt_json;
 static gboolean opt_evm;
+static int opt_as_uid = -1;
+static int opt_as_gid = -1;
 
 static GOptionEntry options[] = {
   { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt_repo, "Appraise REV of this repository", "PATH" },
@@ -44,6 +46,10 @@ static GOptionEntry options[] = {
     "The device runs EVM in x509 mode (echo 2 > /sys/kernel/security/evm): every appraised "
     "file also needs a valid portable security.evm (default: [policy] evm=)",
     NULL },
+  { "as-uid", 0, 0, G_OPTION_ARG_INT, &opt_as_uid,
+    "Run and read files as this user, not root (uid= and euid= rules, FILE_CHECK)", "UID" },
+  { "as-gid", 0, 0, G_OPTION_ARG_INT, &opt_as_gid,
+    "... and this group (gid= and egid= rules; default: the --as-uid value)", "GID" },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the result as JSON", NULL },
   { NULL },
 };
@@ -143,6 +149,15 @@ load_device (OimaDevice **out_device, GError **error)
         }
       config->has_fsmagic = TRUE;
     }
+  if (opt_as_uid < -1 || opt_as_gid < -1)
+    return oima_cli_throw_usage (error, "--as-uid and --as-gid take a user or group id (0 or more)");
+  if (opt_as_uid >= 0)
+    {
+      config->subject_uid = (guint32)opt_as_uid;
+      config->subject_gid = (guint32)opt_as_uid;
+    }
+  if (opt_as_gid >= 0)
+    config->subject_gid = (guint32)opt_as_gid;
   if (opt_evm)
     {
       config->evm_mode = OIMA_EVM_MODE_X509;

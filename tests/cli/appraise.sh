@@ -73,6 +73,15 @@ assert_file_has_content "$TEST_TMPDIR/exec-partial.out" '^/usr/bin/b: BPRM_CHECK
 run_fail tcb oima appraise --sysroot=sysroot --cert vendor.cert.pem --builtin appraise_tcb
 assert_file_has_content "$TEST_TMPDIR/tcb.out" '^/etc/foo.conf: FILE_CHECK: missing-hash'
 assert_file_has_content "$TEST_TMPDIR/tcb.out" '^/etc/hostname: FILE_CHECK: invalid-signature'
+# The subject: root unless --as-uid.  Reads by root (uid=0) need a
+# signature; the same files read by uid 1000 are not appraised.
+printf 'appraise func=FILE_CHECK mask=^MAY_READ uid=0 appraise_type=imasig\n' > root-reads.policy
+run_fail as-root oima appraise --repo=$repo --cert vendor.cert.pem --policy root-reads.policy partial
+assert_file_has_content "$TEST_TMPDIR/as-root.out" '^/usr/bin/b: FILE_CHECK: IMA-signature-required'
+run_ok as-user oima appraise --repo=$repo --cert vendor.cert.pem --policy root-reads.policy --as-uid 1000 partial
+assert_not_file_has_content "$TEST_TMPDIR/as-user.out" '^/usr/bin/b:'
+run_fail as-bad oima appraise --repo=$repo --cert vendor.cert.pem --as-uid=-5 partial
+assert_error_matches as-bad '--as-uid and --as-gid take a user or group id'
 
 # The device's own configuration, read inside the sysroot.
 mkdir -p sysroot/etc/ostree sysroot/etc/keys/ima sysroot/etc/ima
