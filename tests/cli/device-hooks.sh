@@ -1,7 +1,7 @@
 #!/bin/bash
 # The ima plugin's pull and deploy hooks on a real sysroot, with the
 # patched ostree: `ostree pull` over HTTP (127.0.0.1) into the sysroot's
-# repository and `ostree admin deploy`, under [pull]/[deploy] mode=enforce,
+# repository, `ostree admin deploy` and `ostree admin upgrade`, under [pull]/[deploy] mode=enforce,
 # warn and off, with commits fully signed, with one unsigned executable,
 # and signed by a key the device does not trust; then the /etc story: a
 # device-changed and a device-added /etc file are refused at the next
@@ -83,6 +83,22 @@ run_fail deploy-partial iostree admin deploy --sysroot=sysroot --os=testos --kar
 assert_error_matches deploy-partial 'ima: refusing deployment of .*/usr/bin/ls \(BPRM_CHECK: IMA-signature-required\)'
 run_fail deploy-stranger iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/stranger
 assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused deploy changed the deployments"
+# `ostree admin upgrade`: the vendor publishes an update with an unsigned
+# executable: the pull hook refuses it and nothing changes; a fully signed
+# update is pulled and deployed.
+echo update > tree/usr/bin/update-note
+src2=$(commit_tree build src2 tree)
+run_ok sign-update-partial oima sign --repo=build --key vendor.key.pem --exclude /usr/bin/ls "$src2" testos/good
+good_before=$(iostree --repo=$repo rev-parse origin:testos/good)
+run_fail upgrade-partial iostree admin upgrade --sysroot=sysroot --os=testos
+assert_error_matches upgrade-partial 'ima: refusing commit .* for testos/good: .*/usr/bin/ls \(BPRM_CHECK: IMA-signature-required\)'
+assert_streq "$(iostree --repo=$repo rev-parse origin:testos/good)" "$good_before" "a refused upgrade moved the ref"
+assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused upgrade changed the deployments"
+run_ok sign-update oima sign --repo=build --key vendor.key.pem --overwrite "$src2" testos/good
+run_ok upgrade iostree admin upgrade --sysroot=sysroot --os=testos
+new_good=$(iostree --repo=build rev-parse testos/good)
+iostree admin status --sysroot=sysroot | grep -q "$new_good" || fatal "admin upgrade did not deploy $new_good"
+status=$(iostree admin status --sysroot=sysroot)
 # warn deploys and reports; off is silent
 conf enforce warn
 run_ok deploy-warn iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/partial
