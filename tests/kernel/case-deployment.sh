@@ -26,6 +26,12 @@
 # runs), cat of an unsigned root-owned file (tcb: denied
 # IMA-signature-required; exec: runs) and of an unsigned file owned by uid
 # 1000 (runs: fowner=0).
+# With the patched ostree, the /etc story as well: the device changes
+# /etc/hostname and adds /etc/foo.conf; the next deploy through the ima
+# plugin (enforce, a device key) signs them in the new deployment, whose
+# `cat` of both runs under tcb with the device's certificate in _ima, while
+# the old deployment's copies (stale signature, none) are denied in the
+# same boot.
 # `ostree-ima appraise` predicts the same before the boot: --sysroot on the
 # deployments (zero denials) and --dir on each deployment's tree on the
 # disk, whose per-file causes must match the kernel's audit lines (every
@@ -96,6 +102,50 @@ for l in "${labels[@]}"; do
 	chattr -i "$root/${dep[$l]}"
 	kt_log "deployed $l: ${dep[$l]} ($(find "$root/${dep[$l]}" -type f | wc -l) regular files)"
 done
+
+# ---------------------------------------------------------------- /etc
+# With the patched ostree and its ima plugin, the device's /etc story: the
+# device changes /etc/hostname and adds /etc/foo.conf in its running
+# (default) deployment; the next `ostree admin deploy` (the plugin's
+# deploy hook: enforce, the tcb policy below, a device key) merges them
+# into a new deployment and signs both with the device key, whose
+# certificate the guest loads into _ima next to the others.  The old
+# deployment keeps them as the device left them: a stale signature, none.
+etc_story=
+if [ -n "${dep[patched]:-}" ]; then
+	etc_story=1
+	old=$root/${dep[signed]}
+	cp -a "$old/etc/hostname" "$KT_TMP/hostname"
+	echo device >"$KT_TMP/hostname"
+	mv "$KT_TMP/hostname" "$old/etc/hostname"
+	echo 'device setting' >"$old/etc/foo.conf"
+	kt_require_ima_sig "$old/etc/hostname" 4
+	kt_keygen_rsa device
+	mkdir -p "$sysroot/etc/ostree" "$sysroot/etc/keys/ima" "$sysroot/etc/keys/ima-device" "$sysroot/etc/ima"
+	for k in "${keys[@]}" device; do cp "$(kt_cert "$k")" "$sysroot/etc/keys/ima/$k.pem"; done
+	install -m 0600 "$(kt_key device)" "$sysroot/etc/keys/ima-device/key.pem"
+	{
+		echo "$KT_POLICY_EXEC"
+		echo 'appraise func=FILE_CHECK mask=^MAY_READ fowner=0 appraise_type=imasig'
+	} | sed 's/ fsuuid=@UUID@//' >"$sysroot/etc/ima/ima-policy"
+	printf '[policy]\nfile=/etc/ima/ima-policy\nkernel=%s\nfsmagic=ext4\n[deploy]\nmode=enforce\netc-signing-key=/etc/keys/ima-device/key.pem\n' \
+		"$series" >"$sysroot/etc/ostree/ima.conf"
+	"$patched" admin deploy --sysroot="$sysroot" --os=os --retain os/signed >"$KT_TMP/deploy-etc.log" 2>&1 || {
+		cat "$KT_TMP/deploy-etc.log" >&2
+		kt_die "ostree admin deploy with the ima plugin (the /etc story) failed"
+	}
+	grep -q 'ima: signed 2 files of the merged /etc with the device key' "$KT_TMP/deploy-etc.log" ||
+		kt_die "the deploy hook did not sign the 2 device files: $(cat "$KT_TMP/deploy-etc.log")"
+	dep[etc]=$(ostree --repo="$KT_REPO" rev-parse os/signed).1
+	[ -d "$root/${dep[etc]}" ] || kt_die "no deployment ${dep[etc]}"
+	chattr -i "$root/${dep[etc]}"
+	[ "$(cat "$root/${dep[etc]}/etc/hostname")" = device ] || kt_die "the merged /etc lost the device's hostname"
+	labels+=(etc)
+	keys+=(device)
+	kt_log "deployed etc: ${dep[etc]} (the merged /etc signed with the device key)"
+else
+	kt_log "no patched ostree: the /etc story (the ima plugin's deploy hook) is left out"
+fi
 
 certs=()
 for k in "${keys[@]}"; do certs+=(--cert "$(kt_cert "$k")"); done
@@ -200,8 +250,15 @@ battery() {
 	run "$l" ldd usr/bin/ldd $X "/usr/bin/ldd /usr/bin/ls"
 	run "$l" hostname usr/bin/hostname $X "/bin/hostname"
 }
-for l in "${labels[@]}"; do battery "$l"; done
+for l in "${labels[@]}"; do [ "$l" = etc ] || battery "$l"; done
 positives=("${names[@]}")
+if [ -n "$etc_story" ]; then
+	run etc hostname etc/hostname FILE_CHECK "/bin/cat /etc/hostname"
+	run etc foo etc/foo.conf FILE_CHECK "/bin/cat /etc/foo.conf"
+	positives+=(etc-hostname etc-foo)
+	run signed stale-hostname etc/hostname FILE_CHECK "/bin/cat /etc/hostname"
+	run signed unsigned-foo etc/foo.conf FILE_CHECK "/bin/cat /etc/foo.conf"
+fi
 run signed unsigned-ls oima-neg/ls-unsigned BPRM_CHECK,MMAP_CHECK "/oima-neg/ls-unsigned /"
 run signed tampered-ls oima-neg/ls-tampered BPRM_CHECK,MMAP_CHECK "/oima-neg/ls-tampered /"
 run signed tampered-lib oima-neg/lib/libselinux.so.1 FILE_CHECK,MMAP_CHECK "/usr/bin/env LD_LIBRARY_PATH=/oima-neg/lib /bin/ls /"
@@ -256,6 +313,14 @@ expect() {
 	fi
 }
 
+# The controls' paths in a deployment (a regex): the only files that may be
+# denied.  The old deployment's device-changed /etc files are controls too.
+negs='^/oima-neg/' negs_audit='/oima-neg/'
+if [ -n "$etc_story" ]; then
+	negs='^/oima-neg/|^/etc/hostname |^/etc/foo.conf '
+	negs_audit='/oima-neg/|/etc/hostname"|/etc/foo.conf"'
+fi
+
 # boot POLICY: one boot under $pol/POLICY; checks every entry and compares
 # with the simulator.
 boot() {
@@ -279,6 +344,10 @@ boot() {
 	# The controls.
 	case $p in
 	exec)
+		if [ -n "$etc_story" ]; then
+			expect stale-hostname ran
+			expect unsigned-foo ran
+		fi
 		expect unsigned-ls denied IMA-signature-required
 		expect tampered-ls denied invalid-signature
 		expect tampered-lib denied invalid-signature
@@ -286,6 +355,10 @@ boot() {
 		expect user-data ran
 		;;
 	tcb)
+		if [ -n "$etc_story" ]; then
+			expect stale-hostname denied invalid-signature
+			expect unsigned-foo denied IMA-signature-required
+		fi
 		expect unsigned-ls denied IMA-signature-required
 		expect tampered-ls denied invalid-signature
 		expect tampered-lib ran invalid-signature
@@ -322,14 +395,15 @@ boot() {
 		fi
 	done < <(sed -n 's|^AUDIT .* cause=\([^ ]*\) .*name="/mnt/\([^"]*\)".*|\2 \1|p' "$KT_SERIAL_LOG" | sort -u)
 	for l in "${labels[@]}"; do
-		c=$(kt_sim_denials "${json[$l]}" | grep -vc '^/oima-neg/' || true)
+		c=$(kt_sim_denials "${json[$l]}" | grep -Evc "$negs" || true)
 		if [ "$c" = 0 ]; then
 			kt_pass "$p: the simulator predicts no denial in the $l deployment ($(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"])' "${json[$l]}") files)"
 		else
-			kt_fail "$p: the simulator predicts $c denials in the $l deployment: $(kt_sim_denials "${json[$l]}" | grep -v '^/oima-neg/' | head -n 3 | paste -sd ';' -)"
+			kt_fail "$p: the simulator predicts $c denials in the $l deployment: $(kt_sim_denials "${json[$l]}" | grep -Ev "$negs" | head -n 3 | paste -sd ';' -)"
 		fi
 	done
-	got=$(grep '^AUDIT .*cause=.* name="/mnt/' "$KT_SERIAL_LOG" | grep -v "name=\"/mnt/${dep[signed]}/oima-neg/" | head -n 3 || true)
+	got=$(grep '^AUDIT .*cause=.* name="/mnt/' "$KT_SERIAL_LOG" |
+		grep -Ev "name=\"/mnt/${dep[signed]}($negs_audit)" | head -n 3 || true)
 	if [ -z "$got" ]; then
 		kt_pass "$p: the kernel audited no file of the deployments"
 	else
