@@ -534,6 +534,49 @@ oima_serve_http() {
   fatal "python3 -m http.server on 127.0.0.1:$HTTP_PORT did not answer"
 }
 
+# device_os_tree DIR PROGRAM...: a tiny OS tree ostree admin deploy takes:
+# shell-script PROGRAMs in /usr/bin, a kernel, /usr/etc/hostname and
+# os-release.
+device_os_tree() {
+  local dir=$1 p
+  shift
+  mkdir -p "$dir/usr/bin" "$dir/usr/lib/modules/6.1.0-test" "$dir/usr/etc"
+  for p in "$@"; do printf '#!/bin/sh\necho %s\n' "$p" > "$dir/usr/bin/$p"; done
+  chmod 0755 "$dir"/usr/bin/*
+  echo kernel > "$dir/usr/lib/modules/6.1.0-test/vmlinuz"
+  echo vendor > "$dir/usr/etc/hostname"
+  printf 'NAME=testos\nID=testos\n' > "$dir/usr/etc/os-release"
+}
+
+# device_sysroot DIR OS: an initialized sysroot (made with the caller's
+# iostree: the patched ostree) with stateroot OS, ready
+# for /etc/ostree/ima.conf, /etc/keys/ima and /etc/ima (made here).
+device_sysroot() {
+  mkdir "$1"
+  iostree admin init-fs "$1" >/dev/null
+  iostree admin os-init --sysroot="$1" "$2" >/dev/null
+  mkdir -p "$1/etc/ostree" "$1/etc/keys/ima" "$1/etc/ima"
+}
+
+# device_change_etc DEPLOYMENT: what a device does to its /etc between two
+# deploys: /etc/hostname rewritten (a copy with its xattrs, so its
+# security.ima is stale; cp drops security.evm) and /etc/foo.conf added.
+device_change_etc() {
+  cp --preserve=mode,ownership,xattr "$1/etc/hostname" "$TEST_TMPDIR/hostname.tmp"
+  echo device > "$TEST_TMPDIR/hostname.tmp"
+  mv "$TEST_TMPDIR/hostname.tmp" "$1/etc/hostname"
+  echo new > "$1/etc/foo.conf"
+}
+
+# device_install_etc_key SYSROOT: device.key.pem as the sysroot's
+# [deploy] etc-signing-key (at /etc/keys/ima-device/key.pem), its
+# certificate in the device's trust (/etc/keys/ima).
+device_install_etc_key() {
+  mkdir -p "$1/etc/keys/ima-device" "$1/etc/keys/ima"
+  cp device.key.pem "$1/etc/keys/ima-device/key.pem"
+  cp device.cert.der "$1/etc/keys/ima/device.der"
+}
+
 # bench_use_patched_ostree PREFIX PLUGIN_DIR: an ostree-patches/build prefix
 # and a directory holding ostree-ima-plugin.so (exit 2 naming the option
 # when either is missing); `patched ARGS...` then runs that ostree with

@@ -15,23 +15,15 @@ iostree() { OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib"
 
 gen_key rsa2048 vendor
 gen_key rsa2048 device
-mkdir -p tree/usr/bin tree/usr/lib/modules/6.1.0-test tree/usr/etc
-for p in sh ls; do printf '#!/bin/sh\necho %s\n' "$p" > "tree/usr/bin/$p"; done
-chmod 0755 tree/usr/bin/*
-echo kernel > tree/usr/lib/modules/6.1.0-test/vmlinuz
-echo vendor > tree/usr/etc/hostname
-printf 'NAME=testos\nID=testos\n' > tree/usr/etc/os-release
+device_os_tree tree sh ls
 
 make_repo archive build
 src=$(commit_tree build src tree)
 run_ok sign-ima oima sign --repo=build --key vendor.key.pem "$src" testos/ima
 run_ok sign-evm oima sign --repo=build --key vendor.key.pem --evm "$src" testos/evm
 
-mkdir sysroot
-iostree admin init-fs sysroot >/dev/null
-iostree admin os-init --sysroot=sysroot testos >/dev/null
+device_sysroot sysroot testos
 repo=sysroot/ostree/repo
-mkdir -p sysroot/etc/ostree sysroot/etc/keys/ima sysroot/etc/ima
 cp vendor.cert.der sysroot/etc/keys/ima/
 # Executables and root-owned reads need a signature, as appraise_tcb does.
 cat > sysroot/etc/ima/ima-policy <<'POL'
@@ -53,10 +45,7 @@ run_ok deploy-evm iostree admin deploy --sysroot=sysroot --os=testos --karg-none
 
 # /etc under EVM: the device changes a file and adds one.
 dep=sysroot/ostree/deploy/testos/deploy/$(iostree admin --sysroot=sysroot status | awk '/testos/ {print $2; exit}')
-cp --preserve=mode,ownership,xattr "$dep/etc/hostname" hostname.tmp
-echo device > hostname.tmp
-mv hostname.tmp "$dep/etc/hostname"
-echo new > "$dep/etc/foo.conf"
+device_change_etc "$dep"
 status=$(iostree admin status --sysroot=sysroot)
 run_fail etc-refused iostree admin deploy --sysroot=sysroot --os=testos --karg-none testos/evm
 assert_error_matches etc-refused '/etc/foo.conf \(FILE_CHECK: IMA-signature-required\)'
@@ -66,9 +55,7 @@ assert_error_matches etc-refused '/etc/hostname \(FILE_CHECK: missing-HMAC\)'
 assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused deploy changed the deployments"
 
 # The device key signs the merged /etc: IMA and a portable EVM signature.
-mkdir -p sysroot/etc/keys/ima-device
-cp device.key.pem sysroot/etc/keys/ima-device/key.pem
-cp device.cert.der sysroot/etc/keys/ima/device.der
+device_install_etc_key sysroot
 conf 'etc-signing-key=/etc/keys/ima-device/key.pem
 '
 run_ok etc-signed iostree admin deploy --sysroot=sysroot --os=testos --karg-none testos/evm

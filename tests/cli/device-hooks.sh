@@ -18,12 +18,7 @@ iostree() { OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib"
 gen_key rsa2048 vendor
 gen_key rsa2048 stranger
 gen_key rsa2048 device
-mkdir -p tree/usr/bin tree/usr/lib/modules/6.1.0-test tree/usr/etc
-for p in sh ls cat; do printf '#!/bin/sh\necho %s\n' "$p" > "tree/usr/bin/$p"; done
-chmod 0755 tree/usr/bin/*
-echo kernel > tree/usr/lib/modules/6.1.0-test/vmlinuz
-echo vendor > tree/usr/etc/hostname
-printf 'NAME=testos\nID=testos\n' > tree/usr/etc/os-release
+device_os_tree tree sh ls cat
 
 # The vendor's build repository, served over HTTP.
 make_repo archive build
@@ -34,12 +29,9 @@ run_ok sign-stranger oima sign --repo=build --key stranger.key.pem "$src" testos
 oima_serve_http "$TEST_TMPDIR"
 
 # The device.
-mkdir sysroot
-iostree admin init-fs sysroot >/dev/null
-iostree admin os-init --sysroot=sysroot testos >/dev/null
+device_sysroot sysroot testos
 repo=sysroot/ostree/repo
 iostree --repo=$repo remote add --no-gpg-verify origin "http://127.0.0.1:$HTTP_PORT/build"
-mkdir -p sysroot/etc/ostree sysroot/etc/keys/ima sysroot/etc/ima
 cp vendor.cert.der sysroot/etc/keys/ima/
 cat > sysroot/etc/ima/ima-policy <<'POL'
 appraise func=BPRM_CHECK appraise_type=imasig
@@ -117,10 +109,7 @@ run_ok etc-base iostree admin deploy --sysroot=sysroot --os=testos --karg-none o
 dep=$(ls -d sysroot/ostree/deploy/testos/deploy/*.? | sort -t. -k2 -n | tail -1)
 dep=$(iostree admin --sysroot=sysroot status | awk '/testos/ {print $2; exit}')
 dep=sysroot/ostree/deploy/testos/deploy/$dep
-cp --preserve=mode,ownership,xattr "$dep/etc/hostname" hostname.tmp
-echo device > hostname.tmp
-mv hostname.tmp "$dep/etc/hostname"
-echo new > "$dep/etc/foo.conf"
+device_change_etc "$dep"
 status=$(iostree admin status --sysroot=sysroot)
 run_fail etc-refused iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
 assert_error_matches etc-refused '/etc/foo.conf \(FILE_CHECK: IMA-signature-required\)'
@@ -128,9 +117,7 @@ assert_error_matches etc-refused '/etc/hostname \(FILE_CHECK: invalid-signature\
 assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused /etc deploy changed the deployments"
 # With the device's key (its certificate in the device's trust), the
 # merged /etc is signed at deploy time.
-mkdir -p sysroot/etc/keys/ima-device
-cp device.key.pem sysroot/etc/keys/ima-device/key.pem
-cp device.cert.der sysroot/etc/keys/ima/device.der
+device_install_etc_key sysroot
 conf enforce enforce 'etc-signing-key=/etc/keys/ima-device/key.pem
 '
 run_ok etc-signed iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
