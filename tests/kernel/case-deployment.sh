@@ -1,5 +1,5 @@
 #!/bin/bash
-# Whole signed OS deployments under the real kernel (issue 11): Debian
+# Whole signed OS deployments under the real kernel: Debian
 # bookworm minbase (debootstrap, cached: tests/lib-os-tree.sh) committed and
 # signed with `ostree-ima sign` (RSA-2048) and, when there is a patched
 # ostree ($OSTREE_IMA_PATCHED_OSTREE), committed again with its `ostree

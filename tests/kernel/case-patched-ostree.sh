@@ -1,6 +1,6 @@
 #!/bin/bash
 # Case 5: the output of the patched ostree's `ostree commit --ima-sign
-# --ima-key=K --ima-cert=C` (issue 4) runs under an imasig policy; a commit of
+# --ima-key=K --ima-cert=C` runs under an imasig policy; a commit of
 # the same tree without --ima-sign (control) is denied.
 # SKIPs (77) unless OSTREE_IMA_PATCHED_OSTREE names a prefix with bin/ostree.
 . "$(dirname "$0")/lib-kernel.sh"
