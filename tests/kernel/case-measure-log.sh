@@ -15,6 +15,14 @@
 #                     invalid-signature (the appraisal negative control), and
 #                     still measured (IMA measures before it appraises):
 #                     content-differs
+#   usr/libexec/oima/stranger  the commit's content, owned by uid 1000 (only
+#                     measured), re-signed on disk with a key the verifier
+#                     does not trust: runs, untrusted-key (the list logs
+#                     signatures: template=ima-sig)
+#   usr/share/oima/data  owned by uid 1001, read (FILE_CHECK, measured) by a
+#                     shell that holds it open for writing: the kernel logs
+#                     an open_writers violation (a zero digest, 0xff.. in PCR
+#                     10): violation, and the replay must still equal the TPM
 # Policy: measure BPRM_CHECK and MMAP_CHECK mask=MAY_EXEC on the image only
 # (so the busybox that dumps the lists adds nothing after PCR 10 is read), and
 # imasig appraisal of root-owned files.
@@ -36,9 +44,13 @@ kt_keygen_rsa rsa
 tree=$KT_TMP/tree
 kt_build_programs "$tree" good also victim broken
 mkdir -p "$tree/usr/libexec/oima"
-kt_build_programs "$KT_TMP/t2" tampered
-mv "$KT_TMP/t2/usr/bin/tampered" "$tree/usr/libexec/oima/tampered"
-chown 1000:1000 "$tree/usr/libexec/oima/tampered"
+kt_build_programs "$KT_TMP/t2" tampered stranger
+mv "$KT_TMP/t2/usr/bin/tampered" "$KT_TMP/t2/usr/bin/stranger" "$tree/usr/libexec/oima/"
+chown 1000:1000 "$tree/usr/libexec/oima/tampered" "$tree/usr/libexec/oima/stranger"
+mkdir -p "$tree/usr/share/oima"
+echo 'data read while open for writing' >"$tree/usr/share/oima/data"
+chown 1001:1001 "$tree/usr/share/oima/data"
+chmod 0666 "$tree/usr/share/oima/data"
 kt_add_files "$tree"
 kt_build_programs "$KT_TMP/extra" intruder
 kt_repo_init
@@ -54,9 +66,14 @@ rmdir "$KT_IMGROOT"
 	kt_die "ostree checkout of signed failed"
 kt_checkout extra-signed .extra
 root=$KT_IMGROOT
-for p in usr/bin/good usr/bin/also usr/bin/victim usr/bin/broken usr/libexec/oima/tampered .extra/usr/bin/intruder; do
+for p in usr/bin/good usr/bin/also usr/bin/victim usr/bin/broken usr/libexec/oima/tampered usr/libexec/oima/stranger .extra/usr/bin/intruder; do
 	kt_require_ima_sig "$root/$p" 4
 done
+# The commit's content, signed by a key nobody trusts (same bytes on disk).
+kt_keygen_rsa stranger
+evmctl ima_sign --key "$(kt_key stranger)" -a sha256 "$root/usr/libexec/oima/stranger" >/dev/null 2>&1 ||
+	kt_die "evmctl ima_sign with the stranger key failed"
+kt_require_ima_sig "$root/usr/libexec/oima/stranger" 4
 [ "$(stat -c %u "$root/usr/libexec/oima/tampered")" = 1000 ] || kt_die "checkout lost the owner of tampered"
 
 # A validly signed program not in the commit.
@@ -73,8 +90,9 @@ for p in usr/bin/intruder usr/bin/victim usr/libexec/oima/tampered usr/bin/broke
 	kt_require_ima_sig "$root/$p" 4
 done
 
-kt_guest_policy 'measure func=BPRM_CHECK fsuuid=@UUID@'
-kt_guest_policy 'measure func=MMAP_CHECK mask=MAY_EXEC fsuuid=@UUID@'
+kt_guest_policy 'measure func=BPRM_CHECK fsuuid=@UUID@ template=ima-sig'
+kt_guest_policy 'measure func=MMAP_CHECK mask=MAY_EXEC fsuuid=@UUID@ template=ima-sig'
+kt_guest_policy 'measure func=FILE_CHECK mask=MAY_READ fsuuid=@UUID@ fowner=1001'
 kt_guest_policy 'appraise func=BPRM_CHECK fsuuid=@UUID@ fowner=0 appraise_type=imasig'
 kt_guest_ima_cert rsa
 kt_guest_program good usr/bin/good
@@ -83,6 +101,9 @@ kt_guest_program victim usr/bin/victim
 kt_guest_program intruder usr/bin/intruder
 kt_guest_program tampered usr/libexec/oima/tampered
 kt_guest_program broken usr/bin/broken
+kt_guest_program stranger usr/libexec/oima/stranger
+# Held open for writing (fd 3) while cat reads it: open_writers.
+kt_guest_command violation "exec 3>>/mnt/usr/share/oima/data; cat /mnt/usr/share/oima/data"
 KT_DUMP_MEASUREMENTS=1
 KT_DUMP_BINARY_MEASUREMENTS=1
 kt_boot
@@ -94,6 +115,7 @@ kt_expect_ran victim
 kt_expect_ran intruder
 kt_expect_ran tampered
 kt_expect_denied broken invalid-signature
+kt_expect_ran stranger
 
 # --- the lists ------------------------------------------------------------------
 ascii=$KT_TMP/ascii.log
@@ -104,7 +126,7 @@ kt_binary_measurements "$binary"
 [ -s "$binary" ] || kt_die "the guest dumped no binary measurement list"
 kt_log "ascii measurement list:"
 sed 's/^/    /' "$ascii"
-measured=(/usr/bin/good /usr/bin/also /usr/bin/victim /usr/bin/intruder /usr/libexec/oima/tampered /usr/bin/broken)
+measured=(/usr/bin/good /usr/bin/also /usr/bin/victim /usr/bin/intruder /usr/libexec/oima/tampered /usr/bin/broken /usr/libexec/oima/stranger /usr/share/oima/data)
 for p in "${measured[@]}"; do
 	if awk -v p="/mnt$p" '$1 == 10 && ($NF == p || $(NF - 1) == p) { f = 1 } END { exit !f }' "$ascii"; then
 		kt_pass "/mnt$p is in the ascii list"
@@ -125,6 +147,8 @@ check_log() {
 
 # Problem lines: "PATH: [config ]KIND: detail".
 kinds='content-differs|unknown-file|bad-signature|untrusted-key|bad-template-hash|violation'
+# The foreign entries, as a path regex: all the others must check clean.
+foreign='/usr/(bin/(victim|intruder|broken)|libexec/oima/(tampered|stranger)|share/oima/data)'
 
 # flagged NAME PATH [KIND]: check-log's NAME output has a problem line for PATH
 # (printed with or without the /mnt prefix) of KIND (any kind if empty).
@@ -157,6 +181,16 @@ expect_problems() {
 	else
 		kt_fail "$n: /usr/bin/intruder not flagged unknown-file"
 	fi
+	if flagged "$n" /usr/libexec/oima/stranger untrusted-key; then
+		kt_pass "$n: /usr/libexec/oima/stranger (the commit's content, signed by an untrusted key) flagged untrusted-key"
+	else
+		kt_fail "$n: /usr/libexec/oima/stranger not flagged untrusted-key"
+	fi
+	if flagged "$n" /usr/share/oima/data violation; then
+		kt_pass "$n: /usr/share/oima/data (read while open for writing) flagged violation"
+	else
+		kt_fail "$n: /usr/share/oima/data not flagged violation"
+	fi
 	for p in /usr/bin/good /usr/bin/also; do
 		if flagged "$n" "$p"; then
 			kt_fail "$n: clean $p flagged: $(grep -E "^(/mnt)?$p: " "$KT_TMP/$n.out" | head -n 1)"
@@ -166,7 +200,7 @@ expect_problems() {
 	done
 	# Nothing else either (boot_aggregate, say).
 	local other
-	other=$(grep -E "^[^ ]+: (config )?($kinds):" "$KT_TMP/$n.out" | grep -Ev '^(/mnt)?/usr/(bin/(victim|intruder|broken)|libexec/oima/tampered): ' || true)
+	other=$(grep -E "^[^ ]+: (config )?($kinds):" "$KT_TMP/$n.out" | grep -Ev "^(/mnt)?$foreign: " || true)
 	if [ -z "$other" ]; then
 		kt_pass "$n: no other path flagged"
 	else
@@ -196,9 +230,10 @@ else
 fi
 
 # The list without the foreign entries matches the commit: exit 0.
-grep -Ev ' /mnt/usr/(bin/(victim|intruder|broken)|libexec/oima/tampered)( |$)' "$ascii" >"$KT_TMP/clean.log"
-[ "$(wc -l <"$KT_TMP/clean.log")" = $(($(wc -l <"$ascii") - 4)) ] ||
-	kt_fail "filtering the four foreign entries out of the ascii list did not drop exactly 4 lines"
+grep -Ev " /mnt$foreign( |\$)" "$ascii" >"$KT_TMP/clean.log"
+n_foreign=$(($(wc -l <"$ascii") - $(wc -l <"$KT_TMP/clean.log")))
+[ "$n_foreign" -ge 6 ] ||
+	kt_fail "filtering the six foreign files out of the ascii list dropped only $n_foreign lines"
 check_log clean --cert "$(kt_cert rsa)" "$rev" "$KT_TMP/clean.log"
 if [ "$cl_rc" = 0 ]; then
 	kt_pass "clean: check-log exits 0 on the list without the foreign entries"
