@@ -258,3 +258,31 @@ oima_cert_skid_keyid (X509 *cert, guint32 *out_keyid)
   *out_keyid = oima_read_be32 (p);
   return TRUE;
 }
+
+GPtrArray *
+oima_key_loader_cert_files (const char *path, GError **error)
+{
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_ptr_array_add (files, g_strdup (path));
+      return g_steal_pointer (&files);
+    }
+  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+  if (dir == NULL)
+    return NULL;
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (files, g_steal_pointer (&child));
+    }
+  g_ptr_array_sort (files, oima_strcmp_p);
+  if (files->len == 0)
+    {
+      oima_throw (error, "Certificate directory %s holds no files", path);
+      return NULL;
+    }
+  return g_steal_pointer (&files);
+}

@@ -24,6 +24,11 @@ X509 *oima_key_loader_load_cert (const char *path, GError **error);
 /* Every certificate in a PEM or DER file (a PEM file may hold several). */
 GPtrArray *oima_key_loader_load_certs (const char *path, GError **error);
 
+/* The certificate files @path names: itself, or for a directory (a
+ * keyring directory such as /etc/keys/ima) its regular files, sorted; a
+ * directory without any is an error. */
+GPtrArray *oima_key_loader_cert_files (const char *path, GError **error);
+
 /* Why an operator should look at @cert although the kernel would use it
  * (the kernel ignores validity dates and keyUsage): "expired on ...", "not
  * valid before ...", "its keyUsage does not allow digitalSignature"; NULL

@@ -189,12 +189,19 @@ keyring_json (const char *const *certs, GError **error)
   g_array_set_clear_func (keys, keyring_key_clear);
   for (const char *const *c = certs; *c; c++)
     {
-      g_autoptr (GPtrArray) loaded = oima_key_loader_load_certs (*c, error);
-      if (loaded == NULL)
+      g_autoptr (GPtrArray) files = oima_key_loader_cert_files (*c, error);
+      if (files == NULL)
         return NULL;
-      for (guint i = 0; i < loaded->len; i++)
-        if (!keyring_add_cert (keys, loaded->pdata[i], *c, error))
-          return NULL;
+      for (guint f = 0; f < files->len; f++)
+        {
+          const char *file = files->pdata[f];
+          g_autoptr (GPtrArray) loaded = oima_key_loader_load_certs (file, error);
+          if (loaded == NULL)
+            return NULL;
+          for (guint i = 0; i < loaded->len; i++)
+            if (!keyring_add_cert (keys, loaded->pdata[i], file, error))
+              return NULL;
+        }
     }
   g_autoptr (GString) out = g_string_new ("{\"pubkeys\": [");
   for (guint i = 0; i < keys->len; i++)

@@ -26,7 +26,8 @@ typedef struct
   OimaHashAlgo algo;           /* sha1, sha256, sha384 or sha512 */
   const char *prefix;          /* prepended to every path; NULL or "/": none */
   const char *const *excludes; /* regexes (Keylime: anchored at the start); may be NULL */
-  const char *const *certs;    /* certificate files (PEM, may hold several, or DER); may be NULL */
+  const char *const *certs;    /* certificate files (PEM, may hold several, or DER) or directories
+                                * of them; may be NULL */
   guint n_jobs;                /* 0: number of CPUs */
 } OimaKeylimePolicyOptions;
 

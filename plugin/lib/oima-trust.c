@@ -122,23 +122,9 @@ add_cert_file (OimaTrust *trust, const char *path, GError **error)
 gboolean
 oima_trust_add_path (OimaTrust *trust, const char *path, GError **error)
 {
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-    return add_cert_file (trust, path, error);
-
-  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
-  if (dir == NULL)
+  g_autoptr (GPtrArray) names = oima_key_loader_cert_files (path, error);
+  if (names == NULL)
     return FALSE;
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_REGULAR))
-        g_ptr_array_add (names, g_steal_pointer (&child));
-    }
-  g_ptr_array_sort (names, oima_strcmp_p);
-  if (names->len == 0)
-    return oima_throw (error, "Certificate directory %s holds no files", path);
   for (guint i = 0; i < names->len; i++)
     if (!add_cert_file (trust, names->pdata[i], error))
       return FALSE;

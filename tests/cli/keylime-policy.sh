@@ -106,6 +106,12 @@ run_ok two oima keylime-policy --repo=repo signed --cert key.cert.der --cert eck
   --cert key.cert.pem --output two.json
 check_policy two.json sha256 "" "$keyid $eckeyid" "$(spki_b64 key.cert.pem) $(spki_b64 eckey.cert.pem)"
 
+# A keyring directory (as /etc/keys/ima): every certificate file in it.
+mkdir -p keyring
+cp key.cert.der eckey.cert.pem keyring/
+run_ok dir oima keylime-policy --repo=repo signed --cert keyring --output dir.json
+check_policy dir.json sha256 "" "$eckeyid $keyid" "$(spki_b64 eckey.cert.pem) $(spki_b64 key.cert.pem)"
+
 # No certificate: Keylime's empty verification-keys; --prefix; --hash sha384.
 run_ok prefix oima keylime-policy --repo=repo signed --prefix /sysroot/ostree/deploy/os/ \
   --hash sha384 --output prefix.json
@@ -156,6 +162,8 @@ bad unknown-hash "Hash algorithm 'md7' cannot be used in a Keylime runtime polic
 bad weak-hash "Hash algorithm 'md5' cannot be used in a Keylime runtime policy" signed --hash md5
 bad relative-prefix "prefix 'rel/dir' is not absolute" signed --prefix rel/dir
 bad no-skid "noskid\.cert\.pem has no subjectKeyIdentifier" signed --cert noskid.cert.pem
+mkdir -p empty-keyring
+bad empty-keyring "Certificate directory empty-keyring holds no files" signed --cert empty-keyring
 bad no-rev "expected REV"
 assert_streq "$(ls out | tr '\n' ' ')" "existing.json policy.json " "files left in the output directory"
 run_fail no-repo oima keylime-policy signed
