@@ -26,6 +26,14 @@
 # runs), cat of an unsigned root-owned file (tcb: denied
 # IMA-signature-required; exec: runs) and of an unsigned file owned by uid
 # 1000 (runs: fowner=0).
+# EVM, a third boot: the same tree plus a program with a file capability,
+# signed with `ostree-ima sign --evm` (portable EVM signatures), deployed
+# too; under the tcb policy with EVM in x509 mode (the vendor certificate
+# in _ima and _evm, `echo 2 > /sys/kernel/security/evm`) its 31 programs,
+# a setuid one (mount) and the file-capability one run; in the same boot ls
+# with its mode changed after signing is denied invalid-fail-immutable, a
+# copy without security.evm and the deployment signed without --evm are
+# denied missing-HMAC; `appraise --evm` predicts each.
 # With the patched ostree, the /etc story as well: the device changes
 # /etc/hostname and adds /etc/foo.conf; the next deploy through the ima
 # plugin (enforce, a device key) signs them in the new deployment, whose
@@ -63,9 +71,20 @@ KT_REPO=$sysroot/ostree/repo
 kt_commit src "$rootfs"
 kt_keygen_rsa vendor
 kt_sign vendor sha256 src os/signed
+# For EVM: the same tree plus a program with a file capability, signed with
+# a portable EVM signature over security.ima, security.capability, owner and
+# mode (ostree-ima sign --evm).
+capdir=$KT_TMP/cap
+mkdir -p "$capdir/usr/local/bin"
+cp "$rootfs/usr/bin/true" "$capdir/usr/local/bin/captrue"
+setcap cap_net_raw=ep "$capdir/usr/local/bin/captrue" || kt_die "setcap failed"
+ostree --repo="$KT_REPO" commit -b evm-src --tree=ref=src --tree=dir="$capdir" --no-bindings \
+	-s "kernel test evm-src" >/dev/null || kt_die "ostree commit of evm-src failed"
+"$OSTREE_IMA" sign --repo="$KT_REPO" --key "$(kt_key vendor)" --cert "$(kt_cert vendor)" --evm \
+	evm-src os/evm >/dev/null || kt_die "ostree-ima sign --evm failed"
 keys=(vendor)
 # Deployed in this order: os/signed is the default (next boot) deployment.
-refs=(os/signed)
+refs=(os/evm os/signed)
 if patched=$(kt_patched_ostree 2>"$KT_TMP/patched.err"); then
 	t0=$EPOCHREALTIME
 	if kt_kernel_has CONFIG_CRYPTO_ECDSA; then
@@ -79,7 +98,7 @@ if patched=$(kt_patched_ostree 2>"$KT_TMP/patched.err"); then
 		--ima-sign --ima-key="$(kt_key builder)" --ima-cert="$(kt_cert builder)"
 	kt_log "patched ostree commit --ima-sign, $alg: $(secs "$t0") s"
 	keys+=(builder)
-	refs=(os/patched os/signed)
+	refs=(os/evm os/patched os/signed)
 else
 	kt_log "no patched ostree ($(sed "s/^$KT_NAME: //" "$KT_TMP/patched.err")): its ostree commit --ima-sign deployment is left out"
 fi
@@ -157,15 +176,16 @@ echo "$KT_POLICY_EXEC" >"$pol/exec"
 	echo "$KT_POLICY_EXEC"
 	echo 'appraise func=FILE_CHECK mask=^MAY_READ fowner=0 fsuuid=@UUID@ appraise_type=imasig'
 } >"$pol/tcb"
-policies="exec tcb"
+cp "$pol/tcb" "$pol/evm"
+policies="exec tcb evm"
 # The simulator gets the same rules; fsuuid= (which keeps the initramfs out)
 # is left to match the disk.
 for p in $policies; do sed 's/ fsuuid=@UUID@//' "$pol/$p" >"$pol/$p.sim"; done
 
 # The deployments as the device sees them: nothing denied (the default one
 # with its merged /etc, the other by its commit).
-for p in $policies; do
-	for ref in "" "${refs[@]:0:${#refs[@]}-1}"; do
+for p in exec tcb; do
+	for ref in "" "${refs[@]:1:${#refs[@]}-2}"; do
 		if "$OSTREE_IMA" appraise --sysroot="$sysroot" "${certs[@]}" --policy "$pol/$p.sim" \
 			--kernel "$series" --fsmagic ext4 ${ref:+"$ref"} >"$KT_TMP/appraise-sysroot.out" 2>&1; then
 			kt_pass "$p: ostree-ima appraise --sysroot ${ref:-(default deployment)}: $(tail -n 1 "$KT_TMP/appraise-sysroot.out")"
@@ -192,6 +212,20 @@ printf 'owned by a user, not signed\n' >"$neg/user.txt"
 chown 1000:1000 "$neg/user.txt"
 chmod 0644 "$neg/unsigned.txt" "$neg/user.txt"
 [ -z "$(kt_ima_xattr "$neg/ls-unsigned")" ] || kt_die "the unsigned copy has a security.ima"
+# EVM controls, in the --evm deployment: ls with its mode changed after
+# signing (tar keeps security.evm), ls without security.evm (cp drops it).
+evmd=$root/${dep[evm]}
+nege=$evmd/oima-neg-evm
+mkdir -p "$nege"
+tar -C "$evmd/usr/bin" --xattrs --xattrs-include='*' -cf - ls | tar -C "$nege" --xattrs --xattrs-include='*' -xf -
+mv "$nege/ls" "$nege/ls-mode"
+chmod 0700 "$nege/ls-mode"
+cp -a "$evmd/usr/bin/ls" "$nege/ls-noevm"
+evm_of() { getfattr -e hex -n security.evm "$1" 2>/dev/null | sed -n 's/^security.evm=0x//p'; }
+[ "$(evm_of "$nege/ls-mode" | cut -c1-2)" = 05 ] || kt_die "the mode-changed copy lost its security.evm"
+[ -z "$(evm_of "$nege/ls-noevm")" ] || kt_die "cp kept security.evm"
+[ "$(evm_of "$evmd/usr/local/bin/captrue" | cut -c1-2)" = 05 ] || kt_die "captrue has no portable security.evm"
+getfattr -n security.capability "$evmd/usr/local/bin/captrue" >/dev/null 2>&1 || kt_die "captrue lost its capability"
 kt_require_ima_sig "$neg/ls-tampered" 4
 kt_require_ima_sig "$neg/lib/libselinux.so.1" 4
 if [ -n "${dep[patched]:-}" ]; then
@@ -208,12 +242,14 @@ fi
 # HOOKS (comma-separated) the hooks it meets there, in order, for the
 # simulator's prediction.  Entries of the patched deployment are patched-NAME.
 names=()
-declare -A label file hooks cmd
+declare -A label file hooks cmd boot_of
+# Entries made with RUN_BOOT=evm run in the evm boot only, the others in
+# the exec and tcb boots.
 run() {
 	local n=$2
 	[ "$1" = signed ] || n=$1-$2
 	names+=("$n")
-	label[$n]=$1 file[$n]=$3 hooks[$n]=$4 cmd[$n]=$5
+	label[$n]=$1 file[$n]=$3 hooks[$n]=$4 cmd[$n]=$5 boot_of[$n]=${RUN_BOOT:-}
 	[ -f "$root/${dep[$1]}/$3" ] || kt_die "$n: no $3 in the $1 deployment"
 }
 battery() {
@@ -250,7 +286,15 @@ battery() {
 	run "$l" ldd usr/bin/ldd $X "/usr/bin/ldd /usr/bin/ls"
 	run "$l" hostname usr/bin/hostname $X "/bin/hostname"
 }
-for l in "${labels[@]}"; do [ "$l" = etc ] || battery "$l"; done
+for l in "${labels[@]}"; do
+	case $l in
+	etc) ;;
+	evm) RUN_BOOT=evm battery evm ;;
+	*) battery "$l" ;;
+	esac
+done
+RUN_BOOT=evm run evm setuid usr/bin/mount BPRM_CHECK,MMAP_CHECK "/usr/bin/mount --version"
+RUN_BOOT=evm run evm filecap usr/local/bin/captrue BPRM_CHECK,MMAP_CHECK "/usr/local/bin/captrue"
 positives=("${names[@]}")
 if [ -n "$etc_story" ]; then
 	run etc hostname etc/hostname FILE_CHECK "/bin/cat /etc/hostname"
@@ -264,6 +308,9 @@ run signed tampered-ls oima-neg/ls-tampered BPRM_CHECK,MMAP_CHECK "/oima-neg/ls-
 run signed tampered-lib oima-neg/lib/libselinux.so.1 FILE_CHECK,MMAP_CHECK "/usr/bin/env LD_LIBRARY_PATH=/oima-neg/lib /bin/ls /"
 run signed unsigned-data oima-neg/unsigned.txt FILE_CHECK "/bin/cat /oima-neg/unsigned.txt"
 run signed user-data oima-neg/user.txt FILE_CHECK "/bin/cat /oima-neg/user.txt"
+RUN_BOOT=evm run evm mode-ls oima-neg-evm/ls-mode BPRM_CHECK,MMAP_CHECK "/oima-neg-evm/ls-mode /"
+RUN_BOOT=evm run evm noevm-ls oima-neg-evm/ls-noevm BPRM_CHECK,MMAP_CHECK "/oima-neg-evm/ls-noevm /"
+RUN_BOOT=evm run signed ls-without-evm usr/bin/ls BPRM_CHECK,MMAP_CHECK "/bin/ls /"
 
 # Each runs as such (the host has no IMA appraisal): a denial in the guest
 # is then IMA's doing.  As on a booted system (and in the guest), /dev and
@@ -315,11 +362,15 @@ expect() {
 
 # The controls' paths in a deployment (a regex): the only files that may be
 # denied.  The old deployment's device-changed /etc files are controls too.
-negs='^/oima-neg/' negs_audit='/oima-neg/'
+negs='^/oima-neg/|^/oima-neg-evm/' negs_audit='/oima-neg/'
 if [ -n "$etc_story" ]; then
-	negs='^/oima-neg/|^/etc/hostname |^/etc/foo.conf '
+	negs='^/oima-neg/|^/oima-neg-evm/|^/etc/hostname |^/etc/foo.conf '
 	negs_audit='/oima-neg/|/etc/hostname"|/etc/foo.conf"'
 fi
+# in_boot POLICY NAME: whether entry NAME runs in that boot.
+in_boot() {
+	if [ "$1" = evm ]; then [ "${boot_of[$2]}" = evm ]; else [ -z "${boot_of[$2]}" ]; fi
+}
 
 # boot POLICY: one boot under $pol/POLICY; checks every entry and compares
 # with the simulator.
@@ -329,18 +380,29 @@ boot() {
 	kt_boot_reset
 	while IFS= read -r rule; do kt_guest_policy "$rule"; done <"$pol/$p"
 	for k in "${keys[@]}"; do kt_guest_ima_cert "$k"; done
+	# EVM in x509 mode: the vendor's certificate in _evm too.
+	local evmflag= blabels=("${labels[@]}")
+	if [ "$p" = evm ]; then
+		kt_guest_evm_cert vendor
+		KT_EVM_MODE=2
+		evmflag=--evm
+		blabels=(evm signed)
+	fi
 	kt_guest_hook pre-policy "$KT_TMP/guest-setup.sh"
-	for n in "${names[@]}"; do kt_guest_command "$n" "chroot /mnt/${dep[${label[$n]}]} ${cmd[$n]}"; done
-	for l in "${labels[@]}"; do
+	for n in "${names[@]}"; do
+		in_boot "$p" "$n" || continue
+		kt_guest_command "$n" "chroot /mnt/${dep[${label[$n]}]} ${cmd[$n]}"
+	done
+	for l in "${blabels[@]}"; do
 		json[$l]=$KT_TMP/predict-$p-$l.json
 		"$OSTREE_IMA" appraise --dir="$root/${dep[$l]}" "${certs[@]}" --policy "$pol/$p.sim" \
-			--kernel "$series" --fsmagic ext4 --json >"${json[$l]}" 2>"$KT_TMP/predict.err" || true
+			--kernel "$series" --fsmagic ext4 $evmflag --json >"${json[$l]}" 2>"$KT_TMP/predict.err" || true
 		[ -s "${json[$l]}" ] || kt_die "ostree-ima appraise --dir: $(cat "$KT_TMP/predict.err")"
 	done
 	kt_boot
 
 	# The deployments' own programs: all run.
-	for n in "${positives[@]}"; do expect "$n" ran; done
+	for n in "${positives[@]}"; do in_boot "$p" "$n" && expect "$n" ran; done
 	# The controls.
 	case $p in
 	exec)
@@ -365,11 +427,17 @@ boot() {
 		expect unsigned-data denied IMA-signature-required
 		expect user-data ran
 		;;
+	evm)
+		expect evm-mode-ls denied invalid-fail-immutable
+		expect evm-noevm-ls denied missing-HMAC
+		expect ls-without-evm denied missing-HMAC
+		;;
 	esac
 
 	# Kernel and simulator, per entry: the cause audited for its file (or
 	# "ran": none) is the simulator's first cause over its hooks.
 	for n in "${names[@]}"; do
+		in_boot "$p" "$n" || continue
 		# shellcheck disable=SC2086 # (the hooks, one word each)
 		want=$(kt_sim_cause "${json[${label[$n]}]}" "/${file[$n]}" ${hooks[$n]//,/ })
 		got=$(kt_path_cause "${dep[${label[$n]}]}/${file[$n]}")
@@ -394,7 +462,8 @@ boot() {
 			kt_fail "$p: the kernel audited /$path cause=$cause, the simulator did not predict it"
 		fi
 	done < <(sed -n 's|^AUDIT .* cause=\([^ ]*\) .*name="/mnt/\([^"]*\)".*|\2 \1|p' "$KT_SERIAL_LOG" | sort -u)
-	for l in "${labels[@]}"; do
+	for l in "${blabels[@]}"; do
+		[ "$p" != evm ] || [ "$l" = evm ] || continue
 		c=$(kt_sim_denials "${json[$l]}" | grep -Evc "$negs" || true)
 		if [ "$c" = 0 ]; then
 			kt_pass "$p: the simulator predicts no denial in the $l deployment ($(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"])' "${json[$l]}") files)"
@@ -403,7 +472,8 @@ boot() {
 		fi
 	done
 	got=$(grep '^AUDIT .*cause=.* name="/mnt/' "$KT_SERIAL_LOG" |
-		grep -Ev "name=\"/mnt/${dep[signed]}($negs_audit)" | head -n 3 || true)
+		grep -Ev "name=\"/mnt/${dep[signed]}($negs_audit)" |
+		grep -Ev "name=\"/mnt/(${dep[evm]}/oima-neg-evm/|${dep[signed]}/usr/bin/ls\")" | head -n 3 || true)
 	if [ -z "$got" ]; then
 		kt_pass "$p: the kernel audited no file of the deployments"
 	else
