@@ -439,6 +439,14 @@ repo_state() {
   }
 }
 
+# Stricter: every object and ref file of a repo (names, not contents), for
+# "nothing at all was written" (a refused pull or commit of the patched
+# ostree).  repo_state above allows the unreferenced objects a failed
+# second transaction may leave until `ostree prune`.
+repo_objects_state() {
+  (cd "$1" && find objects refs -type f 2>/dev/null | LC_ALL=C sort | sha256sum)
+}
+
 # assert_ref_unchanged REPO SAVED_STATE [LABEL]
 assert_ref_unchanged() {
   local now

@@ -1,9 +1,9 @@
-# Shared setup for the patched-ostree tests.  Source it; it cds into a
-# fresh temporary directory, removed on exit.
-set -euo pipefail
+# Shared setup for the patched-ostree tests, on top of tests/libtest.sh (the
+# one shell test library).  Source it; it cds into a fresh temporary
+# directory ($T, libtest's $TEST_TMPDIR), removed on exit.
+. "$(dirname "${BASH_SOURCE[0]}")/../libtest.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { fatal "$@"; }
 ok() { echo "ok - $*"; }
 
 [ -n "${OSTREE_IMA_PATCHED_OSTREE:-}" ] ||
@@ -25,9 +25,8 @@ sostree() { env -u LD_LIBRARY_PATH -u OSTREE_PLUGIN_PATH "$STOCK_OSTREE" "$@"; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-T=$(mktemp -d "${TMPDIR:-/var/tmp}/ostree-ima-test.XXXXXX")
-trap 'cd /; chattr -R -i "$T" 2>/dev/null || true; rm -rf "$T" || true' EXIT
-cd "$T"
+oima_setup_tmpdir
+T=$TEST_TMPDIR
 
 # An IMA signing key as the kernel wants it, and its certificate (PEM + DER).
 make_key() {
@@ -51,9 +50,5 @@ verify_tree() {
     echo "$n"
 }
 
-# Snapshot of a repo's refs and objects, to check that nothing was written.
-repo_state() {
-    (cd "$1" && find objects refs -type f 2>/dev/null | sort | sha256sum)
-}
 
 assert_file_has() { grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "'$2' not in $1"; }; }

@@ -16,13 +16,13 @@ postree init --repo=ruo --mode=bare-user-only
 expect_fail() {  # REPO EXPECTED-TEXT ARGS...
     local repo=$1 text=$2; shift 2
     local before after
-    before=$(repo_state "$repo")
+    before=$(repo_objects_state "$repo")
     if iostree commit --repo="$repo" -b b --tree=dir=tree "$@" >out 2>err; then
         fail "commit $* succeeded"
     fi
     assert_file_has err "$text"
     [ "$(wc -l < err)" = 1 ] || { cat err; fail "error is not one line: $*"; }
-    after=$(repo_state "$repo")
+    after=$(repo_objects_state "$repo")
     [ "$before" = "$after" ] || fail "commit $* wrote to the repository"
     ok "$* -> $(cat err)"
 }

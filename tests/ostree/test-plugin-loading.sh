@@ -9,13 +9,13 @@ empty=$T/no-plugins; mkdir -p "$empty"
 
 # 1. No plugin: --ima-sign fails naming the plugin; plain commits are stock.
 postree init --repo=repo --mode=archive
-before=$(repo_state repo)
+before=$(repo_objects_state repo)
 if OSTREE_PLUGIN_PATH=$empty postree commit --repo=repo -b x --tree=dir=tree --ima-sign --ima-key=k 2>err; then
     fail "--ima-sign without plugin succeeded"
 fi
 assert_file_has err 'Unknown option --ima-sign (no ostree plugin "ima" is installed'
 [ "$(wc -l < err)" = 1 ] || fail "not a one-line error"
-[ "$(repo_state repo)" = "$before" ] || fail "failed commit wrote objects"
+[ "$(repo_objects_state repo)" = "$before" ] || fail "failed commit wrote objects"
 ok "no plugin: $(cat err)"
 
 sostree init --repo=stock --mode=archive
