@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "oima-disk.h"
+#include "oima-repo-fsck.h"
 #include "oima-tree-walk.h"
 #include "oima-util.h"
 #include "oima-xattrs.h"
@@ -159,23 +160,22 @@ oima_disk_walk (int dfd, const char *relpath, const char *root_path, OimaDiskWal
   return walk_dir (dfd, relpath, root_path, func, user_data, cancellable, error);
 }
 
-/* An EVM HMAC (0x02) or non-portable signature (0x03) covers the inode
- * number and generation: it describes one inode, never a copy. */
-static gboolean
-is_inode_bound_evm (const char *name, const guint8 *data, gsize len)
-{
-  return strcmp (name, "security.evm") == 0 && len > 0 && (data[0] == 0x02 || data[0] == 0x03);
-}
-
 /* Copy every xattr of @src_path (not following a symlink) onto @fd, less
- * an inode-bound security.evm (which a kernel with EVM would also refuse
- * to have set from userspace). */
+ * an inode-bound security.evm: it describes the old inode, never a copy
+ * (and a kernel with EVM refuses to have one set from userspace). */
 static gboolean
 copy_xattrs (int dfd, const char *relpath, int fd, GError **error)
 {
   g_autoptr (GVariant) xattrs = NULL;
   if (!oima_disk_read_xattrs (dfd, relpath, &xattrs, error))
     return FALSE;
+  g_autoptr (GBytes) evm = oima_xattrs_lookup (xattrs, OIMA_XATTR_EVM);
+  if (oima_evm_is_inode_bound (evm))
+    {
+      GVariant *portable = oima_xattrs_filter_out (xattrs, OIMA_XATTR_EVM);
+      g_variant_unref (xattrs);
+      xattrs = portable;
+    }
   gsize n = g_variant_n_children (xattrs);
   for (gsize i = 0; i < n; i++)
     {
@@ -184,8 +184,6 @@ copy_xattrs (int dfd, const char *relpath, int fd, GError **error)
       g_variant_get_child (xattrs, i, "(^&ay@ay)", &name, &value);
       gsize len = 0;
       const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
-      if (is_inode_bound_evm (name, data, len))
-        continue;
       if (fsetxattr (fd, name, data, len, 0) < 0)
         return oima_throw_errno (error, name);
     }
