@@ -375,13 +375,20 @@ oima_log_check (OstreeRepo *repo, const char *rev, GInputStream *log,
   return TRUE;
 }
 
+guint64
+oima_log_check_stats_n_unaccounted (const OimaLogCheckStats *stats)
+{
+  guint64 n = 0;
+  for (guint v = 0; v < OIMA_LOG_N_VERDICTS; v++)
+    if (!oima_log_verdict_is_ok (v))
+      n += stats->n_verdicts[v];
+  return n;
+}
+
 gboolean
 oima_log_check_stats_ok (const OimaLogCheckStats *stats)
 {
-  for (guint v = 0; v < OIMA_LOG_N_VERDICTS; v++)
-    if (!oima_log_verdict_is_ok (v) && stats->n_verdicts[v] > 0)
-      return FALSE;
-  return TRUE;
+  return oima_log_check_stats_n_unaccounted (stats) == 0;
 }
 
 char *

@@ -88,7 +88,9 @@ gboolean oima_log_check (OstreeRepo *repo, const char *rev, GInputStream *log,
                          const OimaLogCheckOptions *options, OimaLogCheckStats *out_stats,
                          GCancellable *cancellable, GError **error);
 
-/* TRUE when every entry is accounted for. */
+/* The entries not accounted for (verdicts other than MATCH and NOT_A_FILE);
+ * stats_ok: none. */
+guint64 oima_log_check_stats_n_unaccounted (const OimaLogCheckStats *stats);
 gboolean oima_log_check_stats_ok (const OimaLogCheckStats *stats);
 
 /* "N entries: N match the commit, N content-differs, ..." */

@@ -132,8 +132,9 @@ open_log (const char *path, GCancellable *cancellable, GError **error)
   return in;
 }
 
-/* PCR 10 in @bank: printed, and checked against @expected if given. */
-static gboolean
+/* PCR 10 in @bank: printed, and checked against @expected if given (a
+ * mismatch clears *@out_ok; the first one's error goes to @error). */
+static void
 check_pcr (OimaPcrReplay *replay, OimaHashAlgo bank, const char *expected, GString *json,
            gboolean *out_ok, GError **error)
 {
@@ -169,7 +170,6 @@ check_pcr (OimaPcrReplay *replay, OimaHashAlgo bank, const char *expected, GStri
       if (*error == NULL)
         g_propagate_error (error, g_steal_pointer (&local_error));
     }
-  return TRUE;
 }
 
 gboolean
@@ -259,17 +259,12 @@ oima_builtin_check_log (int argc, char **argv, GCancellable *cancellable, GError
              stats.format == OIMA_MEASURE_LOG_BINARY ? "binary" : "ascii",
              oima_hash_algo_name (stats.bank));
   if (!ok)
-    {
-      guint64 bad = 0;
-      for (guint v = 0; v < OIMA_LOG_N_VERDICTS; v++)
-        if (!oima_log_verdict_is_ok (v))
-          bad += stats.n_verdicts[v];
-      return oima_throw (error,
-                         "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                         " measurements are not accounted for by commit %s%s%s",
-                         bad, stats.n_entries, commit, pcr_ok ? "" : "; ",
-                         pcr_ok ? "" : pcr_error->message);
-    }
+    return oima_throw (error,
+                       "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                       " measurements are not accounted for by commit %s%s%s",
+                       oima_log_check_stats_n_unaccounted (&stats), stats.n_entries, commit,
+                       pcr_ok ? "" : "; ",
+                       pcr_ok ? "" : pcr_error->message);
   if (!pcr_ok)
     {
       g_propagate_error (error, g_steal_pointer (&pcr_error));
