@@ -776,6 +776,14 @@ content_of() {
 # plugin built with AddressSanitizer needs its runtime preloaded into the
 # uninstrumented ostree: ci/test's sanitizer run of the cli suite does not,
 # its ostree-patches run does.
+# iostree ARGS...: the patched ostree ($OSTREE_IMA_PATCHED_OSTREE) with this
+# tree's ima plugin ($OSTREE_IMA_PLUGIN_DIR); patched_ostree_with_plugin
+# says whether there is one.
+iostree() {
+  OSTREE_PLUGIN_PATH="${OSTREE_IMA_PLUGIN_DIR:-}" LD_LIBRARY_PATH="$OSTREE_IMA_PATCHED_OSTREE/lib" \
+    "$OSTREE_IMA_PATCHED_OSTREE/bin/ostree" "$@"
+}
+
 patched_ostree_with_plugin() {
   local p=${OSTREE_IMA_PATCHED_OSTREE:-} dir=${OSTREE_IMA_PLUGIN_DIR:-}
   [ -n "$p" ] && [ -x "$p/bin/ostree" ] && [ -n "$dir" ] || return 1

@@ -10,8 +10,6 @@ set -euo pipefail
 TEST_NAME=device-hooks-evm
 cli_test_init
 patched_ostree_with_plugin || skip "needs the patched ostree and this tree's ima plugin"
-P=$OSTREE_IMA_PATCHED_OSTREE
-iostree() { OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" "$@"; }
 
 gen_key rsa2048 vendor
 gen_key rsa2048 device

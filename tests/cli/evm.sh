@@ -74,9 +74,7 @@ ostree --repo=repo fsck -q >/dev/null
 # Inline: ostree commit --ima-sign --ima-evm, over the final values
 # (--owner-uid), byte-identical to evmctl too.
 if patched_ostree_with_plugin; then
-  P=$OSTREE_IMA_PATCHED_OSTREE
-  OSTREE_PLUGIN_PATH="$OSTREE_IMA_PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" \
-    commit --repo=repo -b inline --tree=dir=tree --owner-uid=42 --ima-sign --ima-key=rsa2048.key.pem \
+  iostree commit --repo=repo -b inline --tree=dir=tree --owner-uid=42 --ima-sign --ima-key=rsa2048.key.pem \
     --ima-evm >/dev/null
   checkout_rev repo inline co-inline
   for f in usr/bin/plain usr/sbin/capped usr/bin/labelled; do

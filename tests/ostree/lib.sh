@@ -18,8 +18,7 @@ STOCK_OSTREE=/usr/bin/ostree
 
 # The patched ostree, without any plugin unless a test sets OSTREE_PLUGIN_PATH
 postree() { LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" "$@"; }
-# ... with our plugin
-iostree() { OSTREE_PLUGIN_PATH="$PLUGIN_DIR" LD_LIBRARY_PATH="$P/lib" "$P/bin/ostree" "$@"; }
+# ... with our plugin: libtest.sh's iostree
 # Debian's ostree, never the patched library
 sostree() { env -u LD_LIBRARY_PATH -u OSTREE_PLUGIN_PATH "$STOCK_OSTREE" "$@"; }
 
