@@ -17,6 +17,7 @@ gen_key rsa2048 vendor
 gen_key rsa2048 stranger
 gen_key rsa2048 device
 device_os_tree tree sh ls cat
+setfattr -n user.vendor -v build tree/usr/bin/cat   # for [deploy] strip-xattrs
 
 # The vendor's build repository, served over HTTP.
 make_repo archive build
@@ -50,6 +51,15 @@ assert_error_matches pull-partial 'ima: refusing commit .* for testos/partial: 1
 run_fail pull-stranger iostree --repo=$repo pull origin testos/stranger
 assert_error_matches pull-stranger 'invalid-signature'
 assert_streq "$(refstate)" "$before" "refused pulls must not move refs"
+# Repositories that are not a sysroot's are left alone, unless
+# $OSTREE_IMA_CONF names a configuration (its paths resolved inside /).
+make_repo archive plain
+run_ok plain-pull iostree --repo=plain pull-local build testos/partial
+printf '[trust]\ncerts=%s\n[pull]\nmode=enforce\n' "$TEST_TMPDIR/vendor.cert.der" > plain.conf
+make_repo archive plain2
+OSTREE_IMA_CONF=$TEST_TMPDIR/plain.conf run_fail plain-conf iostree --repo=plain2 pull-local build testos/partial
+assert_error_matches plain-conf 'ima: refusing commit .* /usr/bin/ls \(IMA-signature-required\) \(no policy: every file must be signed'
+assert_streq "$(iostree --repo=plain2 refs)" "" "a refused pull into a configured repository created a ref"
 # --- warn: pulled, with the summary on stderr
 conf warn enforce
 run_ok pull-warn iostree --repo=$repo pull origin testos/partial
@@ -88,6 +98,17 @@ run_ok sign-update oima sign --repo=build --key vendor.key.pem --overwrite "$src
 run_ok upgrade iostree admin upgrade --sysroot=sysroot --os=testos
 new_good=$(iostree --repo=build rev-parse testos/good)
 iostree admin status --sysroot=sysroot | grep -q "$new_good" || fatal "admin upgrade did not deploy $new_good"
+status=$(iostree admin status --sysroot=sysroot)
+# [deploy] strip-xattrs: gone from the deployed copy, kept in the repository.
+conf enforce enforce 'strip-xattrs=user.vendor
+'
+run_ok deploy-strip iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/good
+dep=sysroot/ostree/deploy/testos/deploy/$(iostree admin --sysroot=sysroot status | awk '/testos/ {print $2; exit}')
+getfattr -n user.vendor "$dep/usr/bin/cat" >/dev/null 2>&1 && fatal "strip-xattrs left user.vendor on the deployed cat"
+[ -n "$(ima_hex "$dep/usr/bin/cat")" ] || fatal "strip-xattrs removed security.ima too"
+iostree --repo=$repo ls -X origin:testos/good /usr/bin/cat | grep -q user.vendor ||
+  fatal "strip-xattrs changed the repository object"
+iostree --repo=$repo fsck -q >/dev/null
 status=$(iostree admin status --sysroot=sysroot)
 # warn deploys and reports; off is silent
 conf enforce warn
