@@ -72,13 +72,16 @@ chmod 0700 moded
 ostree --repo=repo fsck -q >/dev/null
 
 # Inline: ostree commit --ima-sign --ima-evm, over the final values
-# (--owner-uid), byte-identical to evmctl too.
+# (--owner-uid, --owner-gid, --statoverride), byte-identical to evmctl too.
 if patched_ostree_with_plugin; then
-  iostree commit --repo=repo -b inline --tree=dir=tree --owner-uid=42 --ima-sign --ima-key=rsa2048.key.pem \
-    --ima-evm >/dev/null
+  echo "+1024 /usr/bin/plain" > so.txt   # setgid; ostree reads the mode in decimal
+  iostree commit --repo=repo -b inline --tree=dir=tree --owner-uid=42 --owner-gid=43 \
+    --statoverride=so.txt --ima-sign --ima-key=rsa2048.key.pem --ima-evm >/dev/null
   checkout_rev repo inline co-inline
+  assert_streq "$(stat -c %a co-inline/usr/bin/plain)" "$(printf '%o' $((0$(stat -c %a tree/usr/bin/plain) | 02000)))" \
+    "--statoverride applied"
   for f in usr/bin/plain usr/sbin/capped usr/bin/labelled; do
-    assert_streq "$(stat -c %u "co-inline/$f")" 42 "--owner-uid applied"
+    assert_streq "$(stat -c %u:%g "co-inline/$f")" 42:43 "--owner-uid/--owner-gid applied"
     assert_streq "$(ima_hex "co-inline/$f" security.evm)" "$(evmctl_evm "co-inline/$f" rsa2048.key.pem sha256)" \
       "commit --ima-evm $f: byte-identical to evmctl"
   done
