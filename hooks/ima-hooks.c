@@ -61,7 +61,7 @@ ima_hook_pull_commit (OstreeRepo *repo, const char *remote_name, const char *ref
       g_prefix_error (error, "ima: ");
       return FALSE;
     }
-  if (device->config->pull_mode == OIMA_ENFORCE_MODE_OFF)
+  if (device == NULL || device->config->pull_mode == OIMA_ENFORCE_MODE_OFF)
     return TRUE;
   g_autoptr (OimaDeviceReport) report = NULL;
   if (!oima_device_check_commit (repo, checksum, &device->check, &report, cancellable, error))
@@ -194,6 +194,8 @@ ima_hook_deploy (OstreeSysroot *sysroot, OstreeDeployment *deployment, int deplo
       g_prefix_error (error, "ima: ");
       return FALSE;
     }
+  if (device == NULL)
+    return TRUE; /* not set up for IMA */
   OimaDeviceConfig *c = device->config;
   if (c->strip_xattrs[0] != NULL)
     {

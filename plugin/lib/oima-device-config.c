@@ -396,6 +396,7 @@ load_trust (const Source *src, GKeyFile *kf, OimaDeviceConfig *c, GError **error
   if (certs == NULL)
     {
       g_ptr_array_add (c->certs, g_build_filename (c->sysroot, DEFAULT_CERTS, NULL));
+      c->certs_default = TRUE;
       return TRUE;
     }
   if (certs[0] == NULL)
@@ -446,4 +447,11 @@ oima_device_config_load (const char *sysroot, const char *conf_path, OimaDeviceC
     return FALSE;
   *out_config = g_steal_pointer (&c);
   return TRUE;
+}
+
+gboolean
+oima_device_config_is_unset (const OimaDeviceConfig *config)
+{
+  return !config->found && config->certs_default
+         && !g_file_test (config->certs->pdata[0], G_FILE_TEST_EXISTS);
 }

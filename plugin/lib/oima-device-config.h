@@ -21,7 +21,8 @@
  *   etc-signing-cert=/etc/keys/ima/device.der
  *
  * Every path is a path on the device: it is resolved inside the sysroot.
- * A missing file means the defaults; anything malformed is one error
+ * A missing file means the defaults (with no /etc/keys/ima either, the
+ * sysroot is not set up for IMA: oima_device_config_is_unset()); anything malformed is one error
  * naming the file, the line and the key.  A passphrase or PIN never goes
  * into the file itself.
  *
@@ -53,6 +54,7 @@ typedef struct
   gboolean found; /* FALSE: no file, defaults */
 
   GPtrArray *certs;         /* host paths of certificate files or directories */
+  gboolean certs_default;   /* no [trust] certs: the default, /etc/keys/ima */
   char *policy_file;        /* host path, or NULL */
   char *policy_file_device; /* the same as the device names it ("/etc/ima/ima-policy") */
   GStrv builtins;           /* "tcb", "appraise_tcb", "secure_boot", ...; never NULL */
@@ -78,6 +80,12 @@ typedef struct
 gboolean oima_device_config_load (const char *sysroot, const char *conf_path,
                                   OimaDeviceConfig **out_config, GError **error);
 void oima_device_config_free (OimaDeviceConfig *config);
+
+/* TRUE when the sysroot is not set up for IMA at all: no configuration
+ * file and no certificate at the default place.  The hooks leave such a
+ * sysroot alone (a device that never had keys cannot have a trust to
+ * check against, and must still be able to upgrade). */
+gboolean oima_device_config_is_unset (const OimaDeviceConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDeviceConfig, oima_device_config_free)
 
 /* The file system magic of @path (statfs), for fsmagic= rules. */

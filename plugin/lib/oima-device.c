@@ -104,5 +104,11 @@ oima_device_load (const char *sysroot, const char *conf_path, OimaDevice **out_d
   OimaDeviceConfig *config = NULL;
   if (!oima_device_config_load (sysroot, conf_path, &config, error))
     return FALSE;
+  if (oima_device_config_is_unset (config))
+    {
+      oima_device_config_free (config);
+      *out_device = NULL;
+      return TRUE;
+    }
   return oima_device_new (config, out_device, error);
 }

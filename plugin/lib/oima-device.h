@@ -6,6 +6,7 @@
  *
  *   g_autoptr(OimaDevice) device = NULL;
  *   oima_device_load ("/sysroot", NULL, &device, &error);
+ *   if (device == NULL) return TRUE;   // not set up for IMA
  *   g_autoptr(OimaDeviceReport) report = NULL;
  *   oima_device_check_commit (repo, checksum, &device->check, &report, c, &error);
  *
@@ -35,7 +36,9 @@ typedef struct
 
 /* Load the configuration of @sysroot (@conf_path: another file, NULL: its
  * /etc/ostree/ima.conf) and everything it names.  Errors name the
- * configuration file. */
+ * configuration file.  A sysroot not set up for IMA (no configuration,
+ * no /etc/keys/ima: oima_device_config_is_unset()) gives TRUE and a NULL
+ * *@out_device. */
 gboolean oima_device_load (const char *sysroot, const char *conf_path, OimaDevice **out_device,
                            GError **error);
 
