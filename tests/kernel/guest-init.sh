@@ -7,14 +7,18 @@
 #                       with KT_DISK=1 the same on the virtio disk /dev/vda
 #   /test/modules/load-order, *.ko   modules of this boot (virtio, in order)
 #   /test/keys/ima/*.der, /test/keys/evm/*.der   certs for _ima / _evm
-#   /test/policy        IMA policy, written in one go (one write per boot)
+#   /test/modsigs       "path hex" per line: security.ima of the initramfs's
+#                       modules (ima_policy=secure_boot), set before insmod
+#   /test/policy        IMA policy, written in one go (one write per boot);
+#                       empty: the builtin one of ima_policy= applies
 #   /test/programs      "name path" per line; path relative to the image root
 #   /test/commands      "name command" per line: sh -c command (after programs)
 #   /test/hooks/pre-policy/*.sh, /test/hooks/post-run/*.sh   sourced, sorted
 #
 # Output on the serial console (one line each, parsed by the host):
 #   KT-BOOTED <release> | KT-MODULE <name> | KT-ERROR <msg>
-#   KT-KEY <ring> <file> <keyid> | KT-EVM <value> | KT-POLICY loaded
+#   KT-KEY <ring> <file> <keyid> | KT-MODSIG <module> | KT-EVM <value>
+#   KT-POLICY loaded | KT-POLICY builtin ima_policy=<names>
 #   RESULT <name> ran | RESULT <name> denied | RESULT <name> error rc=<n>
 #   OUTPUT <name> <first line printed by the program> (commands: rc=<n> first)
 #   AUDIT <audit line from dmesg>      (cause=... name=...)
@@ -59,19 +63,6 @@ KT_TPM=0
 [ -r /test/config ] || die "no /test/config"
 . /test/config
 
-# --- modules (dependencies first, see lib-kernel.sh) --------------------------
-load_modules() {  # DIR: DIR/load-order names .ko files in DIR
-	while read -r ko; do
-		[ -n "$ko" ] || continue
-		mod=$(echo "${ko%.ko}" | tr - _)
-		[ -e "/sys/module/$mod" ] && continue
-		insmod "$1/$ko" || die "insmod $ko failed"
-		echo "KT-MODULE $mod"
-	done <"$1/load-order"
-}
-load_modules /lib/modules
-[ -s /test/modules/load-order ] && load_modules /test/modules
-
 # --- keys ------------------------------------------------------------------
 load_ring() {
 	ring=$1
@@ -84,8 +75,29 @@ load_ring() {
 		echo "KT-KEY $ring ${der##*/} $id"
 	done
 }
+
+# --- modules (dependencies first, see lib-kernel.sh) --------------------------
+load_modules() {  # DIR: DIR/load-order names .ko files in DIR
+	while read -r ko; do
+		[ -n "$ko" ] || continue
+		mod=$(echo "${ko%.ko}" | tr - _)
+		[ -e "/sys/module/$mod" ] && continue
+		insmod "$1/$ko" || die "insmod $ko failed"
+		echo "KT-MODULE $mod"
+	done <"$1/load-order"
+}
+# Under ima_policy=secure_boot a module needs a signature from the start,
+# those of this initramfs too: /test/modsigs ("path hex" a line, signed on
+# the host) puts them on (tmpfs keeps security.* xattrs), after the keys.
 load_ring ima
 load_ring evm
+while read -r path hex; do
+	[ -n "$path" ] || continue
+	setfattr -n security.ima -v "0x$hex" "$path" || die "setfattr security.ima on $path failed"
+	echo "KT-MODSIG ${path##*/}"
+done </test/modsigs
+load_modules /lib/modules
+[ -s /test/modules/load-order ] && load_modules /test/modules
 
 # --- deployment image --------------------------------------------------------
 if [ "$KT_DISK" = 1 ]; then
@@ -115,6 +127,8 @@ fi
 if [ -s /test/policy ]; then
 	cat /test/policy >/sys/kernel/security/ima/policy || die "writing the IMA policy failed"
 	echo "KT-POLICY loaded"
+else
+	echo "KT-POLICY builtin $(tr ' ' '\n' </proc/cmdline | grep '^ima_policy=')"
 fi
 
 # --- run the programs ----------------------------------------------------------

@@ -407,16 +407,19 @@ KT_BASE_MODULES=${KT_BASE_MODULES:-loop sha512_generic sha3_generic ecdsa_generi
 # Busybox + keyctl (+ the shared libs ldd lists) + modules, as a gzip'd newc
 # cpio cached next to the kernel; keyed by a hash of its inputs.
 kt_build_initrd_base() {
-	local keyctl libs mods key
+	local keyctl setfattr libs mods key
 	keyctl=$(command -v keyctl)
-	libs=$(ldd "$keyctl" | awk '/=>/ && $3 ~ /^\// { print $3 } /^[[:space:]]*\// { print $1 }' | sort -u)
+	# setfattr: a boot with ima_policy=secure_boot signs the modules it loads
+	# from the initramfs (tmpfs, security.* xattrs) before insmod.
+	setfattr=$(command -v setfattr)
+	libs=$( (ldd "$keyctl"; ldd "$setfattr") | awk '/=>/ && $3 ~ /^\// { print $3 } /^[[:space:]]*\// { print $1 }' | sort -u)
 	# shellcheck disable=SC2086
 	mods=$(kt__module_order $KT_BASE_MODULES)
 	key=$(
 		{
-			echo "initrd-base v2"
+			echo "initrd-base v3"
 			# shellcheck disable=SC2086
-			sha256sum "$KT_BUSYBOX" "$keyctl" $libs $mods
+			sha256sum "$KT_BUSYBOX" "$keyctl" "$setfattr" $libs $mods
 		} | sha256sum | cut -c1-16
 	)
 	KT_INITRD_BASE=$KT_KERNEL_DIR/initrd-base-$key.cpio.gz
@@ -431,6 +434,7 @@ kt_build_initrd_base() {
 		cp "$KT_BUSYBOX" "$root/bin/busybox"
 		ln -s busybox "$root/bin/sh"
 		cp "$keyctl" "$root/bin/keyctl"
+		cp "$setfattr" "$root/bin/setfattr"
 		for f in $libs; do
 			mkdir -p "$root$(dirname "$f")"
 			cp -L "$f" "$root$f"
@@ -634,6 +638,8 @@ kt_boot_reset() {
 	KT_DUMP_BINARY_MEASUREMENTS=0
 	KT_TPM=0
 	KT_TPM_SKIP=
+	KT_BUILTIN_POLICY=
+	KT_MODULE_KEY=
 }
 
 # kt_guest_ima_cert KEYNAME|DERFILE / kt_guest_evm_cert ...
@@ -648,6 +654,18 @@ KT_POLICY_IMASIG='appraise func=BPRM_CHECK fsuuid=@UUID@ appraise_type=imasig'
 # Signatures on everything executed or mapped for execution (one rule a line).
 KT_POLICY_EXEC="$KT_POLICY_IMASIG
 appraise func=MMAP_CHECK mask=MAY_EXEC fsuuid=@UUID@ appraise_type=imasig"
+
+# kt_guest_builtin_policy NAME[|NAME...]: boot with ima_policy=NAME (tcb,
+# appraise_tcb, secure_boot, ...) on the kernel command line and load no
+# policy file: the kernel's builtin rules apply from the start.  Under
+# secure_boot every module needs a signature, those of the initramfs too:
+# see kt_guest_sign_modules.
+kt_guest_builtin_policy() { KT_BUILTIN_POLICY=$1; }
+
+# kt_guest_sign_modules KEYNAME: the modules the guest loads from its
+# initramfs get a security.ima signature by KEYNAME (evmctl on the host,
+# setfattr on the guest's tmpfs), and the keys are loaded before them.
+kt_guest_sign_modules() { KT_MODULE_KEY=$1; }
 
 # kt_guest_program NAME PATH: run /mnt/PATH in the guest, report as NAME.
 kt_guest_program() {
@@ -796,7 +814,9 @@ kt_boot() {
 	mkdir -p "$boot/root/test/keys/ima" "$boot/root/test/keys/evm" \
 		"$boot/root/test/hooks/pre-policy" "$boot/root/test/hooks/post-run"
 	[ ${#KT_PROGRAMS[@]} -gt 0 ] || [ ${#KT_COMMANDS[@]} -gt 0 ] || kt_die "kt_boot: no programs registered"
-	[ ${#KT_POLICY[@]} -gt 0 ] || kt_guest_policy "$KT_POLICY_IMASIG"
+	[ ${#KT_POLICY[@]} -gt 0 ] || [ -n "$KT_BUILTIN_POLICY" ] || kt_guest_policy "$KT_POLICY_IMASIG"
+	[ ${#KT_POLICY[@]} = 0 ] || [ -z "$KT_BUILTIN_POLICY" ] ||
+		kt_die "kt_boot: a policy file and ima_policy=$KT_BUILTIN_POLICY in one boot"
 	kt_tpm_check
 
 	# Every program must work as such (the host has no IMA appraisal): a denial in
@@ -833,7 +853,17 @@ kt_boot() {
 		i=$((i + 1))
 		cp "${c#* }" "$boot/root/test/hooks/${c%% *}/$(printf '%02d' $i)-$(basename "${c#* }" .sh).sh"
 	done
-	printf '%s\n' "${KT_POLICY[@]}" >"$boot/root/test/policy"
+	: >"$boot/root/test/policy"
+	[ ${#KT_POLICY[@]} = 0 ] || printf '%s\n' "${KT_POLICY[@]}" >"$boot/root/test/policy"
+	: >"$boot/root/test/modsigs"
+	if [ -n "$KT_MODULE_KEY" ]; then
+		# shellcheck disable=SC2086
+		kt__module_sigs /lib/modules $(kt__module_order $KT_BASE_MODULES) >>"$boot/root/test/modsigs"
+		while read -r c; do
+			[ -n "$c" ] || continue
+			kt__module_sigs /test/modules "$boot/root/test/modules/$c" >>"$boot/root/test/modsigs"
+		done <"$boot/root/test/modules/load-order"
+	fi
 	printf '%s\n' ${KT_PROGRAMS[@]+"${KT_PROGRAMS[@]}"} >"$boot/root/test/programs"
 	printf '%s\n' ${KT_COMMANDS[@]+"${KT_COMMANDS[@]}"} >"$boot/root/test/commands"
 	cat >"$boot/root/test/config" <<-EOF
@@ -851,8 +881,14 @@ kt_boot() {
 		gzip -1 >"$boot/test.cpio.gz"
 	cat "$KT_INITRD_BASE" "$boot/test.cpio.gz" >"$boot/initrd.gz"
 
-	kt_log "policy:"
-	sed 's/^/    /' "$boot/root/test/policy"
+	local cmdline="console=ttyS0 panic=-1 quiet rdinit=/init"
+	if [ -n "$KT_BUILTIN_POLICY" ]; then
+		cmdline="$cmdline ima_policy=$KT_BUILTIN_POLICY"
+		kt_log "policy: builtin, ima_policy=$KT_BUILTIN_POLICY"
+	else
+		kt_log "policy:"
+		sed 's/^/    /' "$boot/root/test/policy"
+	fi
 	KT_SERIAL_LOG=$boot/serial.log
 	local start end rc=0 tpm_args=()
 	if [ "$KT_TPM" = 1 ]; then
@@ -866,7 +902,7 @@ kt_boot() {
 		-serial "file:$KT_SERIAL_LOG" \
 		${tpm_args[@]+"${tpm_args[@]}"} ${disk_args[@]+"${disk_args[@]}"} \
 		-kernel "$KT_VMLINUZ" -initrd "$boot/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet rdinit=/init" \
+		-append "$cmdline" \
 		</dev/null >"$boot/qemu.out" 2>&1 || rc=$?
 	end=$(date +%s.%N)
 	kt_tpm_stop
@@ -892,7 +928,7 @@ kt_boot() {
 		kt_dump_log
 		kt_die "guest did not finish (no KT-DONE on the console)"
 	}
-	grep -q '^KT-POLICY loaded' "$KT_SERIAL_LOG" || {
+	grep -Eq '^KT-POLICY (loaded|builtin)' "$KT_SERIAL_LOG" || {
 		kt_dump_log
 		kt_die "guest did not load the policy"
 	}
@@ -909,6 +945,20 @@ kt_boot() {
 		KT_TPM=0
 		kt_log "TPM: $KT_TPM_SKIP"
 	fi
+}
+
+# kt__module_sigs GUESTDIR FILE...: "GUESTDIR/NAME HEX" per module FILE, HEX
+# its security.ima signed by KT_MODULE_KEY (evmctl, sha256, on a copy).
+kt__module_sigs() {
+	local dir=$1 f copy=$KT_TMP/modsig.ko
+	shift
+	for f in "$@"; do
+		cp "$f" "$copy"
+		evmctl ima_sign -a sha256 --key "$(kt_key "$KT_MODULE_KEY")" "$copy" >/dev/null 2>&1 ||
+			kt_die "evmctl ima_sign of module $(basename "$f") failed"
+		echo "$dir/$(basename "$f") $(kt_ima_xattr "$copy")"
+	done
+	rm -f "$copy"
 }
 
 kt_dump_log() {
@@ -976,6 +1026,32 @@ kt_sim_cause() {
 		BEGIN { n = split(hooks, h, " "); for (i = 1; i <= n; i++) rank[h[i]] = i }
 		$1 == p && ($2 in rank) && (best == "" || rank[$2] < r) { best = $3; r = rank[$2] }
 		END { print best == "" ? "ran" : best }'
+}
+
+# kt_sim_agree LABEL NAME PATH JSON [HOOK...]: the kernel's verdict on
+# the program or command NAME (ran, or denied with the audit cause of
+# /mnt/PATH) must be what the simulator's JSON predicts for /PATH at the
+# first denying HOOK (kt_sim_cause).  Counts KT_SIM_RUNS / KT_SIM_DENIALS
+# (reset them before a boot).  A denial the simulator predicted but whose
+# audit line never reached the console (printk's rate limit) passes.
+KT_SIM_RUNS=0
+KT_SIM_DENIALS=0
+kt_sim_agree() {
+	local label=$1 name=$2 path=$3 json=$4 want got r c
+	shift 4
+	want=$(kt_sim_cause "$json" "/$path" "$@")
+	r=$(kt_result "$name")
+	c=$(kt_path_cause "$path")
+	if [ "$r" = ran ] && [ -z "$c" ]; then got=ran; KT_SIM_RUNS=$((KT_SIM_RUNS + 1))
+	elif [ "$r" = denied ]; then got=$c; KT_SIM_DENIALS=$((KT_SIM_DENIALS + 1))
+	else got="$r${c:+ cause=$c}"; fi
+	if [ "$want" = "$got" ]; then
+		kt_pass "$label: $name: kernel and simulator say $got"
+	elif [ "$r" = denied ] && [ -z "$c" ] && [ "$want" != ran ]; then
+		kt_pass "$label: $name: denied as predicted ($want); the kernel logged no cause"
+	else
+		kt_fail "$label: $name (/$path): the simulator predicted '$want', the kernel did '$got' ($(grep -m1 "^OUTPUT $name " "$KT_SERIAL_LOG"))"
+	fi
 }
 
 kt_pass() { KT_CHECKS=$((KT_CHECKS + 1)); kt_log "ok: $*"; }
