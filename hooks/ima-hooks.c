@@ -109,8 +109,7 @@ strip_file (int dfd, const char *relpath, const char *path, const struct stat *s
 /* Sign one /etc file the policy would deny, on a copy of its own: IMA, and
  * with EVM on a portable EVM signature over its final values too. */
 static gboolean
-sign_etc_file (int dfd, const char *path, OimaSigningKey *key, OimaEvmMode evm_mode,
-               GError **error)
+sign_etc_file (int dfd, const char *path, OimaSigningKey *key, OimaEvmMode evm_mode, GError **error)
 {
   const char *relpath = path + 1;
   if (!oima_disk_break_hardlink (dfd, relpath, error))
@@ -137,8 +136,8 @@ sign_etc_file (int dfd, const char *path, OimaSigningKey *key, OimaEvmMode evm_m
     return oima_throw_errno (error, path);
   if (!oima_disk_read_xattrs (dfd, relpath, &xattrs, error))
     return FALSE;
-  g_autoptr (GBytes) evm
-      = oima_evm_sign_portable (key, OIMA_HASH_SHA256, xattrs, st.st_uid, st.st_gid, st.st_mode, error);
+  g_autoptr (GBytes) evm = oima_evm_sign_portable (key, OIMA_HASH_SHA256, xattrs, st.st_uid,
+                                                   st.st_gid, st.st_mode, error);
   if (evm == NULL)
     return FALSE;
   if (lsetxattr (at, OIMA_XATTR_EVM, g_bytes_get_data (evm, NULL), g_bytes_get_size (evm), 0) < 0)

@@ -110,7 +110,8 @@ oima_fsverity_digest_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *ou
       gsize got = 0;
       while (got < BLOCK_SIZE)
         {
-          gssize n = g_input_stream_read (stream, block + got, BLOCK_SIZE - got, cancellable, error);
+          gssize n
+              = g_input_stream_read (stream, block + got, BLOCK_SIZE - got, cancellable, error);
           if (n < 0)
             return FALSE;
           if (n == 0)

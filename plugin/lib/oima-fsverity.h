@@ -23,8 +23,7 @@
 G_BEGIN_DECLS
 
 /* fs-verity supports sha256 and sha512 only; other algorithms are an error. */
-gboolean oima_fsverity_digest_stream (OimaHashAlgo algo, GInputStream *stream,
-                                      guint8 *out_digest, gsize *out_len,
-                                      GCancellable *cancellable, GError **error);
+gboolean oima_fsverity_digest_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest,
+                                      gsize *out_len, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

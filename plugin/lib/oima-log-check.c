@@ -175,9 +175,9 @@ check_signature (OimaTrust *trust, const OimaMeasureEntry *e, char **out_detail)
     }
   if (v.algo != e->digest_algo)
     {
-      *out_detail = g_strdup_printf ("the signature is over a %s digest, the log holds %s",
-                                     oima_hash_algo_name (v.algo),
-                                     oima_hash_algo_name (e->digest_algo));
+      *out_detail
+          = g_strdup_printf ("the signature is over a %s digest, the log holds %s",
+                             oima_hash_algo_name (v.algo), oima_hash_algo_name (e->digest_algo));
       return OIMA_LOG_BAD_SIGNATURE;
     }
   gsize digest_len = 0;
@@ -202,8 +202,8 @@ check_signature (OimaTrust *trust, const OimaMeasureEntry *e, char **out_detail)
       *out_detail = g_steal_pointer (&detail);
       return OIMA_LOG_UNSIGNED;
     default:
-      *out_detail = detail ? g_steal_pointer (&detail)
-                           : g_strdup (oima_verify_status_name (status));
+      *out_detail
+          = detail ? g_steal_pointer (&detail) : g_strdup (oima_verify_status_name (status));
       return OIMA_LOG_BAD_SIGNATURE;
     }
 }
@@ -217,8 +217,8 @@ is_boot_aggregate (const OimaMeasureEntry *e)
 /* The verdict on one entry; @out_detail and @out_commit_path filled. */
 static gboolean
 judge (Index *index, const OimaLogCheckOptions *options, const OimaMeasureEntry *e,
-       OimaLogVerdict *out_verdict, char **out_detail, char **out_commit_path,
-       gboolean *out_config, GCancellable *cancellable, GError **error)
+       OimaLogVerdict *out_verdict, char **out_detail, char **out_commit_path, gboolean *out_config,
+       GCancellable *cancellable, GError **error)
 {
   *out_config = FALSE;
   if (e->template_hash_checked && !e->template_hash_ok)
@@ -251,8 +251,8 @@ judge (Index *index, const OimaLogCheckOptions *options, const OimaMeasureEntry 
   if (rel == NULL)
     {
       *out_verdict = OIMA_LOG_UNKNOWN_FILE;
-      *out_detail = g_strdup_printf ("outside %s, where the deployment was mounted",
-                                     options->prefix);
+      *out_detail
+          = g_strdup_printf ("outside %s, where the deployment was mounted", options->prefix);
       return TRUE;
     }
   const char *checksum = lookup (index, rel, out_commit_path, out_config);
@@ -264,15 +264,14 @@ judge (Index *index, const OimaLogCheckOptions *options, const OimaMeasureEntry 
       return TRUE;
     }
   if (!e->digest_algo_known || !oima_hash_algo_is_available (e->digest_algo)
-      || (e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY
-          && e->digest_algo != OIMA_HASH_SHA256 && e->digest_algo != OIMA_HASH_SHA512))
+      || (e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY && e->digest_algo != OIMA_HASH_SHA256
+          && e->digest_algo != OIMA_HASH_SHA512))
     {
       *out_verdict = OIMA_LOG_UNVERIFIABLE;
-      *out_detail = g_strdup_printf ("%s%s digests cannot be computed here",
-                                     e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY
-                                         ? "fs-verity "
-                                         : "",
-                                     e->digest_algo_name ? e->digest_algo_name : "?");
+      *out_detail
+          = g_strdup_printf ("%s%s digests cannot be computed here",
+                             e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY ? "fs-verity " : "",
+                             e->digest_algo_name ? e->digest_algo_name : "?");
       return TRUE;
     }
   if (checksum == NULL)
@@ -294,23 +293,21 @@ judge (Index *index, const OimaLogCheckOptions *options, const OimaMeasureEntry 
       return TRUE;
     }
   g_autofree char *sig_detail = NULL;
-  OimaLogVerdict sig_verdict
-      = options->trust && oima_measure_entry_get_field (e, "sig") != NULL
-            ? check_signature (options->trust, e, &sig_detail)
-            : OIMA_LOG_MATCH;
+  OimaLogVerdict sig_verdict = options->trust && oima_measure_entry_get_field (e, "sig") != NULL
+                                   ? check_signature (options->trust, e, &sig_detail)
+                                   : OIMA_LOG_MATCH;
   if (!g_bytes_equal (expected, e->digest))
     {
-      g_autofree char *want = oima_hex_encode (g_bytes_get_data (expected, NULL),
-                                               g_bytes_get_size (expected));
-      g_autofree char *got = oima_hex_encode (g_bytes_get_data (e->digest, NULL),
-                                              g_bytes_get_size (e->digest));
+      g_autofree char *want
+          = oima_hex_encode (g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+      g_autofree char *got
+          = oima_hex_encode (g_bytes_get_data (e->digest, NULL), g_bytes_get_size (e->digest));
       *out_verdict = OIMA_LOG_CONTENT_DIFFERS;
-      *out_detail = g_strdup_printf ("%s%s %s, the commit's %s has %s%s%s",
-                                     e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY ? "verity "
-                                                                                      : "",
-                                     oima_hash_algo_name (e->digest_algo), got,
-                                     *out_commit_path, want, sig_detail ? "; " : "",
-                                     sig_detail ? sig_detail : "");
+      *out_detail
+          = g_strdup_printf ("%s%s %s, the commit's %s has %s%s%s",
+                             e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY ? "verity " : "",
+                             oima_hash_algo_name (e->digest_algo), got, *out_commit_path, want,
+                             sig_detail ? "; " : "", sig_detail ? sig_detail : "");
       return TRUE;
     }
   *out_verdict = sig_verdict;
@@ -352,8 +349,7 @@ oima_log_check (OstreeRepo *repo, const char *rev, GInputStream *log,
       g_autofree char *detail = NULL;
       g_autofree char *commit_path = NULL;
       gboolean config = FALSE;
-      if (!judge (&index, options, e, &verdict, &detail, &commit_path, &config, cancellable,
-                  error))
+      if (!judge (&index, options, e, &verdict, &detail, &commit_path, &config, cancellable, error))
         return FALSE;
       stats.n_entries++;
       stats.n_verdicts[verdict]++;
@@ -395,8 +391,8 @@ char *
 oima_log_check_stats_format (const OimaLogCheckStats *stats)
 {
   g_autoptr (GString) s = g_string_new (NULL);
-  g_string_append_printf (s, "%" G_GUINT64_FORMAT " entries: %" G_GUINT64_FORMAT
-                          " match the commit",
+  g_string_append_printf (s,
+                          "%" G_GUINT64_FORMAT " entries: %" G_GUINT64_FORMAT " match the commit",
                           stats->n_entries, stats->n_verdicts[OIMA_LOG_MATCH]);
   for (guint v = 0; v < OIMA_LOG_N_VERDICTS; v++)
     if (v != OIMA_LOG_MATCH && stats->n_verdicts[v] > 0)

@@ -66,9 +66,9 @@ typedef void (*OimaLogFindingFunc) (const OimaLogFinding *finding, gpointer user
 
 typedef struct
 {
-  const char *prefix;     /* where the deployment was mounted; NULL: see above */
-  OimaTrust *trust;       /* check the logged signatures (ima-sig); NULL: not checked */
-  OimaPcrReplay *replay;  /* extended with every entry; may be NULL */
+  const char *prefix;      /* where the deployment was mounted; NULL: see above */
+  OimaTrust *trust;        /* check the logged signatures (ima-sig); NULL: not checked */
+  OimaPcrReplay *replay;   /* extended with every entry; may be NULL */
   OimaLogFindingFunc func; /* every entry, in log order; may be NULL */
   gpointer user_data;
 } OimaLogCheckOptions;

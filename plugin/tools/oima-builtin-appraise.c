@@ -150,7 +150,8 @@ load_device (OimaDevice **out_device, GError **error)
       config->has_fsmagic = TRUE;
     }
   if (opt_as_uid < -1 || opt_as_gid < -1)
-    return oima_cli_throw_usage (error, "--as-uid and --as-gid take a user or group id (0 or more)");
+    return oima_cli_throw_usage (error,
+                                 "--as-uid and --as-gid take a user or group id (0 or more)");
   if (opt_as_uid >= 0)
     {
       config->subject_uid = (guint32)opt_as_uid;

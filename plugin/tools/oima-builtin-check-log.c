@@ -61,8 +61,8 @@ print_finding (const OimaLogFinding *f, gpointer user_data)
   JsonState *state = user_data;
   g_autoptr (GString) out = g_string_new (state->first ? "\n    " : ",\n    ");
   state->first = FALSE;
-  g_string_append_printf (out, "{\"index\": %" G_GUINT64_FORMAT ", \"pcr\": %u, \"template\": ",
-                          e->index, e->pcr);
+  g_string_append_printf (
+      out, "{\"index\": %" G_GUINT64_FORMAT ", \"pcr\": %u, \"template\": ", e->index, e->pcr);
   oima_json_append_string (out, e->template_name);
   g_string_append (out, ", \"path\": ");
   if (e->path)
@@ -141,8 +141,8 @@ check_pcr (OimaPcrReplay *replay, OimaHashAlgo bank, const char *expected, GStri
   g_autofree char *value = oima_pcr_replay_get_hex (replay, 10, bank);
   gboolean complete = oima_pcr_replay_is_complete (replay, bank);
   g_autoptr (GError) local_error = NULL;
-  gboolean ok = expected == NULL
-                || oima_pcr_replay_check (replay, 10, bank, expected, &local_error);
+  gboolean ok
+      = expected == NULL || oima_pcr_replay_check (replay, 10, bank, expected, &local_error);
   if (json)
     {
       g_string_append_printf (json, "%s\"%s\": {\"replayed\": ", bank == OIMA_HASH_SHA1 ? "" : ", ",
@@ -160,7 +160,9 @@ check_pcr (OimaPcrReplay *replay, OimaHashAlgo bank, const char *expected, GStri
     }
   else if (complete)
     g_print ("PCR 10 %s: %s%s\n", oima_hash_algo_name (bank), value,
-             expected == NULL ? "" : ok ? " (as expected)" : " (MISMATCH)");
+             expected == NULL ? ""
+             : ok             ? " (as expected)"
+                              : " (MISMATCH)");
   else
     g_print ("PCR 10 %s: cannot be replayed (an entry of an unknown template)\n",
              oima_hash_algo_name (bank));
@@ -208,7 +210,10 @@ oima_builtin_check_log (int argc, char **argv, GCancellable *cancellable, GError
   g_autoptr (OimaPcrReplay) replay = oima_pcr_replay_new ();
   JsonState state = { .first = TRUE };
   OimaLogCheckOptions check_opts = {
-    .prefix = opt_prefix, .trust = trust, .replay = replay, .func = print_finding,
+    .prefix = opt_prefix,
+    .trust = trust,
+    .replay = replay,
+    .func = print_finding,
     .user_data = &state,
   };
   OimaLogCheckStats stats = { 0 };
@@ -263,8 +268,7 @@ oima_builtin_check_log (int argc, char **argv, GCancellable *cancellable, GError
                        "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                        " measurements are not accounted for by commit %s%s%s",
                        oima_log_check_stats_n_unaccounted (&stats), stats.n_entries, commit,
-                       pcr_ok ? "" : "; ",
-                       pcr_ok ? "" : pcr_error->message);
+                       pcr_ok ? "" : "; ", pcr_ok ? "" : pcr_error->message);
   if (!pcr_ok)
     {
       g_propagate_error (error, g_steal_pointer (&pcr_error));

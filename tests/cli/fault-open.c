@@ -32,7 +32,7 @@ refused (const char *path, int flags)
   while (*list)
     {
       const char *end = strchrnul (list, ':');
-      size_t n = (size_t) (end - list);
+      size_t n = (size_t)(end - list);
       if (n > 0 && n <= plen && memcmp (path + plen - n, list, n) == 0
           && (n == plen || path[plen - n - 1] == '/'))
         return 1;
@@ -69,7 +69,7 @@ typedef int (*open_fn) (const char *, int, ...);
       }                                                                                            \
     static openat_fn real;                                                                         \
     if (real == NULL)                                                                              \
-      real = (openat_fn) dlsym (RTLD_NEXT, #name);                                                 \
+      real = (openat_fn)dlsym (RTLD_NEXT, #name);                                                  \
     return real (dfd, path, flags, mode);                                                          \
   }
 
@@ -85,7 +85,7 @@ typedef int (*open_fn) (const char *, int, ...);
       }                                                                                            \
     static open_fn real;                                                                           \
     if (real == NULL)                                                                              \
-      real = (open_fn) dlsym (RTLD_NEXT, #name);                                                   \
+      real = (open_fn)dlsym (RTLD_NEXT, #name);                                                    \
     return real (path, flags, mode);                                                               \
   }
 

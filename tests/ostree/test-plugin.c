@@ -21,8 +21,7 @@
 #include <ostree.h>
 #include <ostree-plugin.h>
 
-static void
-log_line (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+static void log_line (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
 static void
 log_line (const char *fmt, ...)

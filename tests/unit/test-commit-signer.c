@@ -16,7 +16,8 @@
 #include "oima-keygen.h"
 #include "oima-xattrs.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
   OstreeRepo *repo;
   OimaSigningKey *key;
@@ -80,15 +81,14 @@ commit_tree (Fixture *f, const char *branch, gboolean with_garbage)
   else
     g_unlink (bad);
 
-  g_autoptr (OstreeRepoCommitModifier) modifier
-      = ostree_repo_commit_modifier_new (OSTREE_REPO_COMMIT_MODIFIER_FLAGS_CANONICAL_PERMISSIONS,
-                                         NULL, NULL, NULL);
+  g_autoptr (OstreeRepoCommitModifier) modifier = ostree_repo_commit_modifier_new (
+      OSTREE_REPO_COMMIT_MODIFIER_FLAGS_CANONICAL_PERMISSIONS, NULL, NULL, NULL);
   if (with_garbage)
     ostree_repo_commit_modifier_set_xattr_callback (modifier, xattr_cb, NULL, NULL);
   g_assert_true (ostree_repo_prepare_transaction (f->repo, NULL, NULL, &error));
   g_autoptr (OstreeMutableTree) mtree = ostree_mutable_tree_new ();
-  g_assert_true (ostree_repo_write_dfd_to_mtree (f->repo, AT_FDCWD, tree, mtree, modifier, NULL,
-                                                 &error));
+  g_assert_true (
+      ostree_repo_write_dfd_to_mtree (f->repo, AT_FDCWD, tree, mtree, modifier, NULL, &error));
   g_assert_no_error (error);
   g_autoptr (GFile) root = NULL;
   g_assert_true (ostree_repo_write_mtree (f->repo, mtree, &root, NULL, &error));
@@ -99,8 +99,8 @@ commit_tree (Fixture *f, const char *branch, gboolean with_garbage)
                          g_variant_new_strv (binding, -1));
   char *commit = NULL;
   g_assert_true (ostree_repo_write_commit_with_time (
-      f->repo, NULL, "the subject", "the body", g_variant_builder_end (md),
-      OSTREE_REPO_FILE (root), 1700000000, &commit, NULL, &error));
+      f->repo, NULL, "the subject", "the body", g_variant_builder_end (md), OSTREE_REPO_FILE (root),
+      1700000000, &commit, NULL, &error));
   ostree_repo_transaction_set_ref (f->repo, NULL, branch, commit);
   g_assert_true (ostree_repo_commit_transaction (f->repo, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -165,8 +165,8 @@ test_sign_keeps_commit (Fixture *f, gconstpointer data)
   g_autofree char *signed_commit = NULL;
   OimaCommitSignProgress stats = { 0 };
   g_autoptr (GError) error = NULL;
-  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &signed_commit, &stats, NULL,
-                                   &error));
+  g_assert_true (
+      oima_commit_sign (f->repo, "src", "signed", &opts, &signed_commit, &stats, NULL, &error));
   g_assert_no_error (error);
   /* a, b, empty; same-as-a shares a's object; the symlink is kept. */
   g_assert_cmpuint (stats.files.files_total, ==, 4);
@@ -232,7 +232,8 @@ test_cache (Fixture *f, gconstpointer data)
   g_assert_cmpuint (s2.signatures_made, ==, 0);
   g_assert_cmpstr (c1, ==, c2);
   /* A damaged cache is no reason to fail, nor to trust it. */
-  g_autofree char *cache_dir = g_build_filename (f->dir, "repo", "extensions", "ostree-ima", "sign-cache", NULL);
+  g_autofree char *cache_dir
+      = g_build_filename (f->dir, "repo", "extensions", "ostree-ima", "sign-cache", NULL);
   g_autoptr (GDir) d = g_dir_open (cache_dir, 0, &error);
   g_assert_no_error (error);
   const char *name = g_dir_read_name (d);
@@ -273,8 +274,8 @@ test_overwrite (Fixture *f, gconstpointer data)
   g_assert_cmpuint (verify (f, f->trust, "kept").n_status[OIMA_VERIFY_VALID], ==, 4);
 
   other.overwrite = TRUE;
-  g_assert_true (oima_commit_sign (f->repo, "by-key", "replaced", &other, NULL, &stats, NULL,
-                                   &error));
+  g_assert_true (
+      oima_commit_sign (f->repo, "by-key", "replaced", &other, NULL, &stats, NULL, &error));
   g_assert_cmpuint (stats.files.files_changed, ==, 3);
   g_assert_cmpuint (verify (f, f->other_trust, "replaced").n_status[OIMA_VERIFY_VALID], ==, 4);
 }
@@ -313,7 +314,8 @@ test_errors_leave_refs (Fixture *f, gconstpointer data)
   g_assert_null (t1);
   g_clear_error (&error);
 
-  g_assert_false (oima_commit_sign (f->repo, "nosuchref", "target", &opts, NULL, NULL, NULL, &error));
+  g_assert_false (
+      oima_commit_sign (f->repo, "nosuchref", "target", &opts, NULL, NULL, NULL, &error));
   g_assert_nonnull (strstr (error->message, "nosuchref"));
   g_clear_error (&error);
 
@@ -321,7 +323,8 @@ test_errors_leave_refs (Fixture *f, gconstpointer data)
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_cancellable_cancel (cancellable);
   opts.overwrite = TRUE;
-  g_assert_false (oima_commit_sign (f->repo, "src", "target", &opts, NULL, NULL, cancellable, &error));
+  g_assert_false (
+      oima_commit_sign (f->repo, "src", "target", &opts, NULL, NULL, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_autofree char *t2 = resolve (f, "target");
   g_assert_null (t2);
@@ -354,12 +357,13 @@ test_detached_metadata (Fixture *f, gconstpointer data)
   OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256 };
   OimaCommitSignProgress stats = { 0 };
   g_autofree char *signed_commit = NULL;
-  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &signed_commit, &stats, NULL,
-                                   &error));
+  g_assert_true (
+      oima_commit_sign (f->repo, "src", "signed", &opts, &signed_commit, &stats, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.files.commit_signatures_dropped, ==, 1);
   g_autoptr (GVariant) got = NULL;
-  g_assert_true (ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got, NULL, &error));
+  g_assert_true (
+      ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got, NULL, &error));
   g_assert_nonnull (got);
   g_autofree char *custom = NULL;
   g_assert_true (g_variant_lookup (got, "custom", "s", &custom));
@@ -368,13 +372,16 @@ test_detached_metadata (Fixture *f, gconstpointer data)
 
   /* Someone signs the new commit; running again yields the same commit
    * and must not drop that signature. */
-  g_autoptr (GVariant) with_sig = detached_with ("ostree.sign.dummy", "sig-over-signed", "custom", "kept");
-  g_assert_true (ostree_repo_write_commit_detached_metadata (f->repo, signed_commit, with_sig, NULL, &error));
+  g_autoptr (GVariant) with_sig
+      = detached_with ("ostree.sign.dummy", "sig-over-signed", "custom", "kept");
+  g_assert_true (
+      ostree_repo_write_commit_detached_metadata (f->repo, signed_commit, with_sig, NULL, &error));
   g_autofree char *again = NULL;
   g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, &again, NULL, NULL, &error));
   g_assert_cmpstr (again, ==, signed_commit);
   g_autoptr (GVariant) got2 = NULL;
-  g_assert_true (ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got2, NULL, &error));
+  g_assert_true (
+      ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got2, NULL, &error));
   g_autofree char *sig = NULL;
   g_assert_true (g_variant_lookup (got2, "ostree.sign.dummy", "s", &sig));
   g_assert_cmpstr (sig, ==, "sig-over-signed");
@@ -385,7 +392,8 @@ test_detached_metadata (Fixture *f, gconstpointer data)
   g_assert_true (oima_commit_sign (f->repo, "signed", "signed", &opts, &same, NULL, NULL, &error));
   g_assert_cmpstr (same, ==, signed_commit);
   g_autoptr (GVariant) got3 = NULL;
-  g_assert_true (ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got3, NULL, &error));
+  g_assert_true (
+      ostree_repo_read_commit_detached_metadata (f->repo, signed_commit, &got3, NULL, &error));
   g_assert_true (g_variant_equal (got2, got3));
 }
 
@@ -393,11 +401,14 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add ("/signer/keeps-commit", Fixture, NULL, fixture_setup, test_sign_keeps_commit, fixture_teardown);
+  g_test_add ("/signer/keeps-commit", Fixture, NULL, fixture_setup, test_sign_keeps_commit,
+              fixture_teardown);
   g_test_add ("/signer/cache", Fixture, NULL, fixture_setup, test_cache, fixture_teardown);
   g_test_add ("/signer/overwrite", Fixture, NULL, fixture_setup, test_overwrite, fixture_teardown);
   g_test_add ("/signer/filter", Fixture, NULL, fixture_setup, test_filter, fixture_teardown);
-  g_test_add ("/signer/detached-metadata", Fixture, NULL, fixture_setup, test_detached_metadata, fixture_teardown);
-  g_test_add ("/signer/errors-leave-refs", Fixture, NULL, fixture_setup, test_errors_leave_refs, fixture_teardown);
+  g_test_add ("/signer/detached-metadata", Fixture, NULL, fixture_setup, test_detached_metadata,
+              fixture_teardown);
+  g_test_add ("/signer/errors-leave-refs", Fixture, NULL, fixture_setup, test_errors_leave_refs,
+              fixture_teardown);
   return g_test_run ();
 }

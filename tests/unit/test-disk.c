@@ -152,7 +152,7 @@ test_break_hardlink (Fixture *f, gconstpointer data)
       return;
     }
   gboolean security = setxattr (obj, "security.evm", "\x05\x02\x11", 3, 0) == 0
-                       && setxattr (hmac_obj, "security.evm", "\x02\xaa\xbb", 3, 0) == 0;
+                      && setxattr (hmac_obj, "security.evm", "\x02\xaa\xbb", 3, 0) == 0;
 
   g_assert_true (oima_disk_break_hardlink (f->dfd, "usr/deployed", &error));
   g_assert_no_error (error);

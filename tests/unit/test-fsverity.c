@@ -68,8 +68,17 @@ test_oracle (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("test-fsverity-XXXXXX", &error);
   g_assert_no_error (error);
-  const gsize sha256_sizes[] = { 0, 1, 4095, 4096, 4097, 8192, 128 * 4096, 128 * 4096 + 1,
-                                 128 * 4096 + 4096, 129 * 4096 + 17, 128 * 128 * 4096 + 5 };
+  const gsize sha256_sizes[] = { 0,
+                                 1,
+                                 4095,
+                                 4096,
+                                 4097,
+                                 8192,
+                                 128 * 4096,
+                                 128 * 4096 + 1,
+                                 128 * 4096 + 4096,
+                                 129 * 4096 + 17,
+                                 128 * 128 * 4096 + 5 };
   for (gsize i = 0; i < G_N_ELEMENTS (sha256_sizes); i++)
     check_size (dir, OIMA_HASH_SHA256, sha256_sizes[i]);
   /* 64 hashes per block: three levels at 64 * 64 * 4096 + 1 bytes. */

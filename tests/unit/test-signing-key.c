@@ -11,7 +11,8 @@
 #include "oima-signing-key.h"
 #include "oima-trust.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *key_path;
   char *cert_path;
@@ -75,7 +76,8 @@ test_keygen_files (Fixture *f, gconstpointer data)
 static void
 check_verify (Fixture *f, GBytes *ima, const char *content, OimaVerifyStatus expected)
 {
-  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data (content, strlen (content), NULL);
+  g_autoptr (GInputStream) in
+      = g_memory_input_stream_new_from_data (content, strlen (content), NULL);
   OimaVerifyStatus status;
   g_autofree char *detail = NULL;
   g_autoptr (GError) error = NULL;
@@ -93,7 +95,8 @@ sign_content (OimaSigningKey *key, OimaHashAlgo algo, const char *content)
   gsize len = 0;
   g_autoptr (GError) error = NULL;
   g_assert_true (oima_hash_buffer (algo, content, strlen (content), digest, &len, &error));
-  GBytes *ima = oima_signing_key_sign_xattr (key, OIMA_XATTR_TYPE_DIGSIG, algo, digest, len, &error);
+  GBytes *ima
+      = oima_signing_key_sign_xattr (key, OIMA_XATTR_TYPE_DIGSIG, algo, digest, len, &error);
   g_assert_no_error (error);
   return ima;
 }
@@ -119,7 +122,8 @@ test_sign_and_verify (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "Invalid key id"));
 }
 
-typedef struct {
+typedef struct
+{
   OimaSigningKey *key;
   GBytes *result;
 } SignThread;
@@ -201,12 +205,14 @@ assert_key_rejected (EVP_PKEY *pkey, const char *fragment)
 static void
 test_unsupported_keys (void)
 {
-  assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)1024),
-                       "Unsupported key RSA-1024: the kernel verifies RSA keys of 2048, 3072 or 4096 bits");
+  assert_key_rejected (
+      EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)1024),
+      "Unsupported key RSA-1024: the kernel verifies RSA keys of 2048, 3072 or 4096 bits");
   assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "RSA", (size_t)2560),
                        "Unsupported key RSA-2560");
-  assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "EC", "secp256k1"),
-                       "Unsupported key EC-secp256k1: the kernel verifies ECDSA on NIST P-256 and P-384 only");
+  assert_key_rejected (
+      EVP_PKEY_Q_keygen (NULL, NULL, "EC", "secp256k1"),
+      "Unsupported key EC-secp256k1: the kernel verifies ECDSA on NIST P-256 and P-384 only");
   assert_key_rejected (EVP_PKEY_Q_keygen (NULL, NULL, "ED25519"), "Unsupported key type ED25519");
 }
 
@@ -229,12 +235,17 @@ main (int argc, char **argv)
   static const OimaKeygenOptions ec = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
   static const OimaKeygenOptions ec384 = { OIMA_KEY_TYPE_EC_P384, 0, 0, NULL };
   g_test_add ("/key/rsa/keygen", Fixture, &rsa, fixture_setup, test_keygen_files, fixture_teardown);
-  g_test_add ("/key/rsa/sign-verify", Fixture, &rsa, fixture_setup, test_sign_and_verify, fixture_teardown);
+  g_test_add ("/key/rsa/sign-verify", Fixture, &rsa, fixture_setup, test_sign_and_verify,
+              fixture_teardown);
   g_test_add ("/key/rsa/threads", Fixture, &rsa, fixture_setup, test_threads, fixture_teardown);
-  g_test_add ("/key/rsa/cert-mismatch", Fixture, &rsa, fixture_setup, test_cert_mismatch, fixture_teardown);
-  g_test_add ("/key/ec-p256/keygen", Fixture, &ec, fixture_setup, test_keygen_files, fixture_teardown);
-  g_test_add ("/key/ec-p256/sign-verify", Fixture, &ec, fixture_setup, test_sign_and_verify, fixture_teardown);
-  g_test_add ("/key/ec-p384/sign-verify", Fixture, &ec384, fixture_setup, test_sign_and_verify, fixture_teardown);
+  g_test_add ("/key/rsa/cert-mismatch", Fixture, &rsa, fixture_setup, test_cert_mismatch,
+              fixture_teardown);
+  g_test_add ("/key/ec-p256/keygen", Fixture, &ec, fixture_setup, test_keygen_files,
+              fixture_teardown);
+  g_test_add ("/key/ec-p256/sign-verify", Fixture, &ec, fixture_setup, test_sign_and_verify,
+              fixture_teardown);
+  g_test_add ("/key/ec-p384/sign-verify", Fixture, &ec384, fixture_setup, test_sign_and_verify,
+              fixture_teardown);
   g_test_add_func ("/key/load-errors", test_load_errors);
   g_test_add_func ("/key/unsupported", test_unsupported_keys);
   return g_test_run ();

@@ -33,7 +33,8 @@ test_sig_v2_roundtrip (void)
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (enc, &len);
   g_assert_cmpuint (len, ==, 9 + 256);
-  g_assert_null (oima_xattr_encode_sig_v2 (OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG, OIMA_HASH_SHA256, 1, sig, 4, NULL));
+  g_assert_null (oima_xattr_encode_sig_v2 (OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG, OIMA_HASH_SHA256, 1,
+                                           sig, 4, NULL));
   static const guint8 header[] = { 0x03, 0x02, 0x04, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x00 };
   g_assert_cmpmem (data, 9, header, 9);
 
@@ -82,7 +83,8 @@ test_decode_errors (void)
   assert_decode_error ("0302", "Truncated signature");
   assert_decode_error ("030204deadbeef", "Truncated signature");
   /* header says 3 bytes, 2 present */
-  assert_decode_error ("030204deadbeef0003aabb", "Signature size mismatch: header says 3 bytes, value carries 2");
+  assert_decode_error ("030204deadbeef0003aabb",
+                       "Signature size mismatch: header says 3 bytes, value carries 2");
   /* header says 1 byte, 2 present (trailing data) */
   assert_decode_error ("030204deadbeef0001aabb", "Signature size mismatch");
   assert_decode_error ("030204deadbeef0000", "Empty signature");
@@ -93,31 +95,57 @@ test_decode_errors (void)
   assert_decode_error ("060204cafebabe0001aa", "Unsupported signature version 2 for type 0x06");
   assert_decode_error ("030304cafebabe0001aa", "Unsupported signature version 3 for type 0x03");
   /* signature v1 with a hash id the kernel does not know */
-  assert_decode_error ("0301" "00000000" "00" "63" "0102030405060708" "01" "0008" "7f", "Unknown hash algorithm id 99");
+  assert_decode_error ("0301"
+                       "00000000"
+                       "00"
+                       "63"
+                       "0102030405060708"
+                       "01"
+                       "0008"
+                       "7f",
+                       "Unknown hash algorithm id 99");
   /* sha256 digest of 20 bytes */
-  assert_decode_error ("0404" "0000000000000000000000000000000000000000", "does not match sha256");
+  assert_decode_error ("0404"
+                       "0000000000000000000000000000000000000000",
+                       "does not match sha256");
   assert_decode_error ("04", "no algorithm byte");
   assert_decode_error ("01aabb", "neither md5 nor sha1");
   assert_decode_error ("02aabb", "EVM HMAC must be 21 bytes");
   /* signature v1 with truncated MPI */
-  assert_decode_error ("0301" "00000000" "00" "01" "0102030405060708" "01" "0800", "size mismatch");
+  assert_decode_error ("0301"
+                       "00000000"
+                       "00"
+                       "01"
+                       "0102030405060708"
+                       "01"
+                       "0800",
+                       "size mismatch");
 }
 
 static void
 test_decode_v1_and_others (void)
 {
   /* v1: sha256 (PKEY_HASH_SHA256 = kernel id 4), 8-bit MPI 0x7f */
-  g_autoptr (GBytes) v1 = bytes_from_hex ("0301" "5f000000" "00" "04" "0102030405060708" "01" "0008" "7f");
+  g_autoptr (GBytes) v1 = bytes_from_hex ("0301"
+                                          "5f000000"
+                                          "00"
+                                          "04"
+                                          "0102030405060708"
+                                          "01"
+                                          "0008"
+                                          "7f");
   OimaXattrValue v;
   g_autoptr (GError) error = NULL;
-  g_assert_true (oima_xattr_decode (g_bytes_get_data (v1, NULL), g_bytes_get_size (v1), &v, &error));
+  g_assert_true (
+      oima_xattr_decode (g_bytes_get_data (v1, NULL), g_bytes_get_size (v1), &v, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (v.version, ==, 1);
   g_assert_cmpint (v.algo, ==, OIMA_HASH_SHA256);
   g_assert_cmphex (v.keyid_v1, ==, 0x0102030405060708ULL);
   g_assert_cmpuint (v.sig_len, ==, 1);
 
-  g_autoptr (GBytes) hmac = bytes_from_hex ("02" "0102030405060708090a0b0c0d0e0f1011121314");
+  g_autoptr (GBytes) hmac = bytes_from_hex ("02"
+                                            "0102030405060708090a0b0c0d0e0f1011121314");
   g_assert_true (oima_xattr_decode (g_bytes_get_data (hmac, NULL), 21, &v, &error));
   g_assert_cmpint (v.type, ==, OIMA_XATTR_TYPE_EVM_HMAC);
 
@@ -132,9 +160,11 @@ test_decode_v1_and_others (void)
   g_assert_no_error (error);
   g_assert_cmpuint (v.version, ==, 3);
   g_autofree char *desc = oima_xattr_value_describe (&v);
-  g_assert_cmpstr (desc, ==, "type=0x06 (ima-verity-digsig) version=3 algo=sha256 keyid=cafebabe sig-len=2");
+  g_assert_cmpstr (desc, ==,
+                   "type=0x06 (ima-verity-digsig) version=3 algo=sha256 keyid=cafebabe sig-len=2");
 
-  g_autoptr (GBytes) md5 = bytes_from_hex ("01" "00112233445566778899aabbccddeeff");
+  g_autoptr (GBytes) md5 = bytes_from_hex ("01"
+                                           "00112233445566778899aabbccddeeff");
   g_assert_true (oima_xattr_decode (g_bytes_get_data (md5, NULL), 17, &v, &error));
   g_assert_cmpint (v.algo, ==, OIMA_HASH_MD5);
 }
