@@ -93,3 +93,27 @@ oima_path_filter_matches (const OimaPathFilter *filter, const char *path)
     return FALSE;
   return !any_match (filter->excludes, path);
 }
+
+void
+oima_path_option_add (OimaPathOption *option, const char *glob_or_null)
+{
+  option->given = TRUE;
+  if (glob_or_null == NULL)
+    return;
+  if (option->globs == NULL)
+    option->globs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (option->globs, g_strdup (glob_or_null));
+}
+
+gboolean
+oima_path_option_to_filter (OimaPathOption *option, OimaPathFilter **out_filter, GError **error)
+{
+  *out_filter = NULL;
+  if (!option->given)
+    return TRUE;
+  if (option->globs && (option->globs->len == 0 || option->globs->pdata[option->globs->len - 1]))
+    g_ptr_array_add (option->globs, NULL);
+  *out_filter = oima_path_filter_new (
+      option->globs ? (const char *const *)option->globs->pdata : NULL, NULL, error);
+  return *out_filter != NULL;
+}

@@ -47,53 +47,46 @@ static char **opt_reuse_from;
 static gboolean opt_allow_weak_hash;
 static gboolean opt_allow_insecure_key_perms;
 static gboolean opt_evm;
-static gboolean opt_hash_only;
+static OimaPathOption opt_hash_only;
 static char **opt_include;
 static char **opt_exclude;
-static GPtrArray *opt_hash_only_globs;
 
 static gboolean
 parse_hash_only (const char *name, const char *value, gpointer data, GError **error)
 {
-  opt_hash_only = TRUE;
-  if (value == NULL)
-    return TRUE;
-  if (opt_hash_only_globs == NULL)
-    opt_hash_only_globs = g_ptr_array_new ();
-  g_ptr_array_add (opt_hash_only_globs, g_strdup (value));
+  oima_path_option_add (&opt_hash_only, value);
   return TRUE;
 }
 
-static const GOptionEntry commit_options[]
-    = { { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
-          "Sign every regular file with an IMA signature (security.ima)", NULL },
-        { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
-          "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
-        { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
-          "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
-        { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
-          "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
-        { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
-          "Read the passphrase of --ima-key from FILE", "FILE" },
-        { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
-          "Hash and sign on N threads (default: number of CPUs)", "N" },
-        { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
-          "Reuse valid signatures of unchanged files of REV (repeatable): no churn with ECDSA",
-          "REV" },
-        { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
-          "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)",
-          "GLOB" },
-        { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
-          "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
-        { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
-          "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
-        { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
-          "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
-        { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
-          "Use an unencrypted --ima-key file that group or others can read", NULL },
-        { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
-          "Allow --ima-hash=md5, sha1 or rmd160", NULL },
-        { NULL } };
+static const GOptionEntry commit_options[] = {
+  { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
+    "Sign every regular file with an IMA signature (security.ima)", NULL },
+  { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
+    "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
+  { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
+    "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
+  { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
+    "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
+  { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
+    "Read the passphrase of --ima-key from FILE", "FILE" },
+  { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
+    "Hash and sign on N threads (default: number of CPUs)", "N" },
+  { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
+    "Reuse valid signatures of unchanged files of REV (repeatable): no churn with ECDSA", "REV" },
+  { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
+    "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)", "GLOB" },
+  { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
+    "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
+    "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
+  { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
+    "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
+  { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
+    "Use an unencrypted --ima-key file that group or others can read", NULL },
+  { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
+    "Allow --ima-hash=md5, sha1 or rmd160", NULL },
+  { NULL }
+};
 
 typedef struct
 {
@@ -160,17 +153,17 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
 
   if (!opt_sign)
     {
-      const char *stray = opt_key          ? "--ima-key"
-                          : opt_cert       ? "--ima-cert"
-                          : opt_hash       ? "--ima-hash"
-                          : opt_pass_file  ? "--ima-key-pass-file"
-                          : opt_jobs != -1 ? "--ima-jobs"
-                          : opt_reuse_from ? "--ima-reuse-from"
-                          : opt_hash_only  ? "--ima-hash-only"
-                          : opt_include    ? "--ima-include"
-                          : opt_exclude    ? "--ima-exclude"
-                          : opt_evm        ? "--ima-evm"
-                                           : NULL;
+      const char *stray = opt_key               ? "--ima-key"
+                          : opt_cert            ? "--ima-cert"
+                          : opt_hash            ? "--ima-hash"
+                          : opt_pass_file       ? "--ima-key-pass-file"
+                          : opt_jobs != -1      ? "--ima-jobs"
+                          : opt_reuse_from      ? "--ima-reuse-from"
+                          : opt_hash_only.given ? "--ima-hash-only"
+                          : opt_include         ? "--ima-include"
+                          : opt_exclude         ? "--ima-exclude"
+                          : opt_evm             ? "--ima-evm"
+                                                : NULL;
       if (stray)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s requires --ima-sign",
@@ -250,21 +243,14 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
       ima_commit_free (self);
       return FALSE;
     }
-  if (opt_hash_only)
+  if (!oima_path_option_to_filter (&opt_hash_only, &self->hash_only, error))
     {
-      if (opt_hash_only_globs)
-        g_ptr_array_add (opt_hash_only_globs, NULL);
-      self->hash_only = oima_path_filter_new (
-          opt_hash_only_globs ? (const char *const *)opt_hash_only_globs->pdata : NULL, NULL,
-          error);
-      if (self->hash_only == NULL)
-        {
-          g_prefix_error (error, "--ima-hash-only: ");
-          ima_commit_free (self);
-          return FALSE;
-        }
-      oima_sign_queue_set_hash_only (self->queue, self->hash_only);
+      g_prefix_error (error, "--ima-hash-only: ");
+      ima_commit_free (self);
+      return FALSE;
     }
+  if (self->hash_only)
+    oima_sign_queue_set_hash_only (self->queue, self->hash_only);
   if (opt_include || opt_exclude)
     {
       self->select = oima_path_filter_new ((const char *const *)opt_include,
@@ -301,7 +287,8 @@ queue_file (int dfd, const char *relpath, const char *path, const struct stat *s
             gpointer user_data, GError **error)
 {
   ImaCommit *self = user_data;
-  if (S_ISREG (st->st_mode) && (self->select == NULL || oima_path_filter_matches (self->select, path)))
+  if (S_ISREG (st->st_mode)
+      && (self->select == NULL || oima_path_filter_matches (self->select, path)))
     {
       g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, path);
       oima_sign_queue_push_path (self->queue, id, path, dfd, relpath);

@@ -21,8 +21,7 @@ static gboolean opt_allow_weak_hash;
 static gboolean opt_allow_insecure_key_perms;
 static gboolean opt_evm;
 static char **opt_reuse_from;
-static gboolean opt_hash_only;
-static GPtrArray *opt_hash_only_globs;
+static OimaPathOption opt_hash_only;
 
 /* --hash-only (every selected file) or --hash-only=GLOB (repeatable).  GOption
  * would take the word after a bare --hash-only as its value: the verb
@@ -30,12 +29,7 @@ static GPtrArray *opt_hash_only_globs;
 static gboolean
 parse_hash_only (const char *name, const char *value, gpointer data, GError **error)
 {
-  opt_hash_only = TRUE;
-  if (value == NULL)
-    return TRUE;
-  if (opt_hash_only_globs == NULL)
-    opt_hash_only_globs = g_ptr_array_new ();
-  g_ptr_array_add (opt_hash_only_globs, g_strdup (value));
+  oima_path_option_add (&opt_hash_only, value);
   return TRUE;
 }
 static gboolean opt_no_reuse;
@@ -122,16 +116,8 @@ oima_builtin_sign (int argc, char **argv, GCancellable *cancellable, GError **er
     return FALSE;
 
   g_autoptr (OimaPathFilter) hash_only = NULL;
-  if (opt_hash_only)
-    {
-      if (opt_hash_only_globs)
-        g_ptr_array_add (opt_hash_only_globs, NULL);
-      hash_only = oima_path_filter_new (
-          opt_hash_only_globs ? (const char *const *)opt_hash_only_globs->pdata : NULL, NULL,
-          error);
-      if (hash_only == NULL)
-        return FALSE;
-    }
+  if (!oima_path_option_to_filter (&opt_hash_only, &hash_only, error))
+    return FALSE;
   g_autoptr (OimaSigReuse) reuse = NULL;
   if (!opt_repair
       && !oima_cli_load_reuse (repo, key, algo, opt_reuse_from, opt_no_reuse, argv[2], &reuse,
