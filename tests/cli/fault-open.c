@@ -41,55 +41,59 @@ refused (const char *path, int flags)
   return 0;
 }
 
-#define MODE_ARG(flags, mode)                                                                      \
+/* The mode argument of an open that creates, else 0. */
+#define MODE_ARG(flags)                                                                            \
+  ({                                                                                               \
+    int m_ = 0;                                                                                    \
+    if ((flags) & (O_CREAT | __O_TMPFILE))                                                         \
+      {                                                                                            \
+        va_list ap;                                                                                \
+        va_start (ap, flags);                                                                      \
+        m_ = va_arg (ap, int);                                                                     \
+        va_end (ap);                                                                               \
+      }                                                                                            \
+    m_;                                                                                            \
+  })
+
+/* The next definition of @name, called with @args, unless @path is refused. */
+#define PASS_ON(type, name, path, flags, ...)                                                      \
   do                                                                                               \
     {                                                                                              \
-      if ((flags) & (O_CREAT | __O_TMPFILE))                                                       \
+      if (refused (path, flags))                                                                   \
         {                                                                                          \
-          va_list ap;                                                                              \
-          va_start (ap, flags);                                                                    \
-          mode = va_arg (ap, int);                                                                 \
-          va_end (ap);                                                                             \
+          errno = EACCES;                                                                          \
+          return -1;                                                                               \
         }                                                                                          \
+      static type real;                                                                            \
+      if (real == NULL)                                                                            \
+        real = (type)dlsym (RTLD_NEXT, name);                                                      \
+      return real (__VA_ARGS__);                                                                   \
     }                                                                                              \
   while (0)
 
 typedef int (*openat_fn) (int, const char *, int, ...);
 typedef int (*open_fn) (const char *, int, ...);
 
-#define DEFINE_OPENAT(name)                                                                        \
-  int name (int dfd, const char *path, int flags, ...)                                             \
-  {                                                                                                \
-    int mode = 0;                                                                                  \
-    MODE_ARG (flags, mode);                                                                        \
-    if (refused (path, flags))                                                                     \
-      {                                                                                            \
-        errno = EACCES;                                                                            \
-        return -1;                                                                                 \
-      }                                                                                            \
-    static openat_fn real;                                                                         \
-    if (real == NULL)                                                                              \
-      real = (openat_fn)dlsym (RTLD_NEXT, #name);                                                  \
-    return real (dfd, path, flags, mode);                                                          \
-  }
+int
+openat (int dfd, const char *path, int flags, ...)
+{
+  PASS_ON (openat_fn, "openat", path, flags, dfd, path, flags, MODE_ARG (flags));
+}
 
-#define DEFINE_OPEN(name)                                                                          \
-  int name (const char *path, int flags, ...)                                                      \
-  {                                                                                                \
-    int mode = 0;                                                                                  \
-    MODE_ARG (flags, mode);                                                                        \
-    if (refused (path, flags))                                                                     \
-      {                                                                                            \
-        errno = EACCES;                                                                            \
-        return -1;                                                                                 \
-      }                                                                                            \
-    static open_fn real;                                                                           \
-    if (real == NULL)                                                                              \
-      real = (open_fn)dlsym (RTLD_NEXT, #name);                                                    \
-    return real (path, flags, mode);                                                               \
-  }
+int
+openat64 (int dfd, const char *path, int flags, ...)
+{
+  PASS_ON (openat_fn, "openat64", path, flags, dfd, path, flags, MODE_ARG (flags));
+}
 
-DEFINE_OPENAT (openat)
-DEFINE_OPENAT (openat64)
-DEFINE_OPEN (open)
-DEFINE_OPEN (open64)
+int
+open (const char *path, int flags, ...)
+{
+  PASS_ON (open_fn, "open", path, flags, path, flags, MODE_ARG (flags));
+}
+
+int
+open64 (const char *path, int flags, ...)
+{
+  PASS_ON (open_fn, "open64", path, flags, path, flags, MODE_ARG (flags));
+}

@@ -23,27 +23,8 @@
 kt_init "builtin policies (ima_policy=): predictions agree with the kernel's verdicts"
 
 series=$KT_KERNEL_SERIES
-kt_keygen_rsa rsa
-kt_keygen_rsa stranger
-tree=$KT_TMP/tree
-kt_build_programs "$tree" good
-kt_add_files "$tree"
-kt_repo_init
-kt_commit src "$tree"
-kt_sign rsa sha256 src signed
-kt_sign stranger sha256 src stranger
-kt_checkout src plain
-kt_checkout signed signed
-kt_checkout stranger stranger
-bin=$KT_IMGROOT/plain/usr/bin
-cp -a "$bin/good" "$bin/hashed"
-evmctl ima_hash -a sha256 "$bin/hashed" >/dev/null 2>&1 || kt_die "evmctl ima_hash"
-cp -a "$bin/good" "$bin/wronghash"
-setfattr -n security.ima -v "0x0404$(printf other | sha256sum | cut -c1-64)" "$bin/wronghash"
-cp -a --preserve=xattr "$KT_IMGROOT/signed/usr/bin/good" "$bin/tampered"
-printf '\0' >>"$bin/tampered"
-cp -a "$bin/good" "$bin/userowned"
-chown 1000:1000 "$bin/userowned"
+kt_program_variants
+programs=$KT_VARIANT_PROGRAMS
 
 # A module the guest has not loaded (not in the initramfs, no dependencies
 # outside it), one copy per variant under the tree's usr/lib/modules, where
@@ -87,9 +68,6 @@ echo 'dont_appraise fsmagic=0x9fa0' >"$KT_IMGROOT/etc/ima/unsigned-policy"
 cp "$KT_IMGROOT/etc/ima/unsigned-policy" "$KT_IMGROOT/etc/ima/signed-policy"
 evmctl ima_sign -a sha256 --key "$(kt_key rsa)" "$KT_IMGROOT/etc/ima/signed-policy" >/dev/null 2>&1 ||
 	kt_die "evmctl ima_sign (policy)"
-
-programs="plain/usr/bin/good signed/usr/bin/good stranger/usr/bin/good plain/usr/bin/hashed
-plain/usr/bin/wronghash plain/usr/bin/tampered plain/usr/bin/userowned"
 
 # Each exercise: NAME|PATH|HOOKS (the order the kernel meets them)|COMMAND.
 exercises() {  # POLICY

@@ -14,33 +14,8 @@ kt_init "simulator: predictions agree with the kernel's verdicts"
 srcdir=$(cd "$KT_LIBDIR/../.." && pwd)
 # The kernel series ("6.1") decides the policy keywords.
 series=$(basename "$KT_KERNEL_DIR" | sed -E 's/^linux-image-([0-9]+\.[0-9]+).*/\1/')
-kt_keygen_rsa rsa
-kt_keygen_rsa stranger
-tree=$KT_TMP/tree
-kt_build_programs "$tree" good
-kt_add_files "$tree"
-kt_repo_init
-kt_commit src "$tree"
-kt_sign rsa sha256 src signed
-kt_sign rsa sha512 src signed512
-kt_sign stranger sha256 src stranger
-kt_checkout src plain
-kt_checkout signed signed
-kt_checkout signed512 signed512
-kt_checkout stranger stranger
-bin=$KT_IMGROOT/plain/usr/bin
-# Variants of the one program, each a file of its own.
-cp -a "$bin/good" "$bin/hashed"
-evmctl ima_hash -a sha256 "$bin/hashed" >/dev/null || kt_die "evmctl ima_hash"
-cp -a "$bin/good" "$bin/wronghash"
-setfattr -n security.ima -v "0x0404$(printf other | sha256sum | cut -c1-64)" "$bin/wronghash"
-cp -a --preserve=xattr "$KT_IMGROOT/signed/usr/bin/good" "$bin/tampered"
-printf '\0' >>"$bin/tampered"
-cp -a "$bin/good" "$bin/userowned"
-chown 1000:1000 "$bin/userowned"
-
-programs="plain/usr/bin/good signed/usr/bin/good signed512/usr/bin/good stranger/usr/bin/good
-plain/usr/bin/hashed plain/usr/bin/wronghash plain/usr/bin/tampered plain/usr/bin/userowned"
+kt_program_variants 1
+programs=$KT_VARIANT_PROGRAMS
 
 # A policy file for the simulator: the rules the guest loads, fsuuid
 # (which keeps the initramfs out) left to match the image.

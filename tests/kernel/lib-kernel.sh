@@ -620,6 +620,44 @@ kt_require_ima_sig() {
 	fi
 }
 
+# kt_program_variants [SHA512]: keys rsa and stranger; one static program
+# `good` (plus kt_add_files) committed and checked out as $KT_IMGROOT/plain
+# (unsigned), signed (rsa, sha256), stranger (a key the guest lacks) and,
+# with SHA512=1, signed512; and in plain/usr/bin the variants hashed (a
+# good sha256 hash), wronghash (the hash of other bytes), tampered (signed,
+# then a byte appended) and userowned (uid 1000, unsigned).  Sets
+# KT_VARIANT_PROGRAMS to their image paths.
+kt_program_variants() {
+	local bin
+	kt_keygen_rsa rsa
+	kt_keygen_rsa stranger
+	kt_build_programs "$KT_TMP/tree" good
+	kt_add_files "$KT_TMP/tree"
+	kt_repo_init
+	kt_commit src "$KT_TMP/tree"
+	kt_sign rsa sha256 src signed
+	kt_sign stranger sha256 src stranger
+	kt_checkout src plain
+	kt_checkout signed signed
+	kt_checkout stranger stranger
+	KT_VARIANT_PROGRAMS="plain/usr/bin/good signed/usr/bin/good stranger/usr/bin/good"
+	if [ "${1:-0}" = 1 ]; then
+		kt_sign rsa sha512 src signed512
+		kt_checkout signed512 signed512
+		KT_VARIANT_PROGRAMS="$KT_VARIANT_PROGRAMS signed512/usr/bin/good"
+	fi
+	bin=$KT_IMGROOT/plain/usr/bin
+	cp -a "$bin/good" "$bin/hashed"
+	evmctl ima_hash -a sha256 "$bin/hashed" >/dev/null 2>&1 || kt_die "evmctl ima_hash"
+	cp -a "$bin/good" "$bin/wronghash"
+	setfattr -n security.ima -v "0x0404$(printf other | sha256sum | cut -c1-64)" "$bin/wronghash"
+	cp -a --preserve=xattr "$KT_IMGROOT/signed/usr/bin/good" "$bin/tampered"
+	printf '\0' >>"$bin/tampered"
+	cp -a "$bin/good" "$bin/userowned"
+	chown 1000:1000 "$bin/userowned"
+	KT_VARIANT_PROGRAMS="$KT_VARIANT_PROGRAMS plain/usr/bin/hashed plain/usr/bin/wronghash plain/usr/bin/tampered plain/usr/bin/userowned"
+}
+
 # ---------------------------------------------------------------------------
 # what the guest does
 
