@@ -27,6 +27,19 @@ is_root() { [ "$(id -u)" = 0 ]; }
 oima_setup_tmpdir
 T=$TEST_TMPDIR
 
+# The patch series' test plugin (tests/ostree-test-plugin.c of patch 0002:
+# env-driven pull and deploy vetoes, a log, a deploy-time xattr change),
+# installed with the patched build's installed tests; copied alone into a
+# plugin directory of this test ("" when the build has none).
+TEST_PLUGIN_DIR=
+if [ -f "$P/libexec/installed-tests/libostree/ostree-test-plugin.so" ]; then
+    TEST_PLUGIN_DIR=$T/test-plugin
+    mkdir -p "$TEST_PLUGIN_DIR"
+    cp "$P/libexec/installed-tests/libostree/ostree-test-plugin.so" "$TEST_PLUGIN_DIR/"
+fi
+# The error of a vetoed pull or deploy.
+TEST_VETO="test plugin: refusing"
+
 # An IMA signing key as the kernel wants it, and its certificate (PEM + DER).
 make_key() {
     local name=$1

@@ -2,7 +2,6 @@
 # Plugin loading: no plugin = stock behaviour; a broken or incompatible
 # module is skipped with a warning; pull and deploy hooks can veto.
 . "$(dirname "$0")/lib.sh"
-TEST_PLUGIN_DIR=${OSTREE_IMA_TEST_PLUGIN_DIR:-}
 
 mkdir -p tree/usr/bin; echo a > tree/usr/bin/a; echo b > tree/b
 empty=$T/no-plugins; mkdir -p "$empty"
@@ -60,7 +59,7 @@ if [ -n "$TEST_PLUGIN_DIR" ]; then
         fail "vetoed pull succeeded"
     fi
     assert_file_has err "test plugin rejected commit"
-    assert_file_has err "test veto"
+    assert_file_has err "$TEST_VETO"
     [ "$(postree rev-parse --repo=dst p)" = "$rev" ] || fail "vetoed pull moved the ref"
     ok "pull hook veto: ref unchanged ($(cat err))"
 

@@ -1,13 +1,15 @@
 #!/bin/bash
 # Run Debian's ostree-tests (upstream's installed tests) against an ostree.
 #
-#   upstream-suite.sh [--stock | --patched PREFIX] [--jobs N] [--out DIR] [TEST-GLOB...]
+#   upstream-suite.sh [--stock | --patched PREFIX] [--testsdir DIR] [--jobs N] [--out DIR] [TEST-GLOB...]
 #
 # --stock runs them against /usr (Debian's ostree); --patched PREFIX puts
 # PREFIX/bin first in PATH and PREFIX/lib first in LD_LIBRARY_PATH and
 # GI_TYPELIB_PATH, so the shell, C and gjs tests all use the patched ostree.
 # Prints one line per test (PASS/FAIL/SKIP/TIMEOUT) and a summary; writes
-# DIR/results.txt (test result) and DIR/<test>.log.  Exit status 0 even when
+# DIR/results.txt (test result) and DIR/<test>.log.  --testsdir runs the
+# .test files of DIR instead of Debian's (e.g. the patched build's own,
+# PREFIX/share/installed-tests/libostree, for the series' tests).  Exit status 0 even when
 # tests fail: the caller compares result sets (see upstream-compare.sh).
 set -uo pipefail
 
@@ -17,19 +19,19 @@ jobs=$(nproc)
 out=
 per_test_timeout=${OSTREE_IMA_UPSTREAM_TIMEOUT:-300}
 globs=()
+testsdir=/usr/share/installed-tests/libostree
 while [ $# -gt 0 ]; do
     case $1 in
         --stock) mode=stock ;;
         --patched) mode=patched; prefix=$2; shift ;;
         --jobs) jobs=$2; shift ;;
+        --testsdir) testsdir=$2; shift ;;
         --out) out=$2; shift ;;
         *) globs+=("$1") ;;
     esac
     shift
 done
 
-testsdir=/usr/share/installed-tests/libostree
-execdir=/usr/libexec/installed-tests/libostree
 if [ ! -d "$testsdir" ]; then
     echo "SKIP: $testsdir missing (apt-get install ostree-tests)"
     exit 77
