@@ -37,11 +37,23 @@ OIMA_MINBASE_VARIANT=minbase
 # The placeholder kernel's version (its directory under /usr/lib/modules).
 OIMA_MINBASE_KVER=6.1.0-bench
 
-oima_minbase_rootfs() {
+oima_minbase_rootfs() { oima_debootstrap_rootfs "" ""; }
+
+# oima_large_rootfs: the same with python3, perl, systemd, gcc and the
+# kernel headers (about 28,000 regular files; the benchmarks' larger
+# tree), cached in debootstrap-bookworm-minbase-large/.
+OIMA_LARGE_INCLUDE=python3,perl,systemd,gcc,linux-headers-amd64
+oima_large_rootfs() { oima_debootstrap_rootfs large "$OIMA_LARGE_INCLUDE"; }
+
+# oima_debootstrap_rootfs NAME INCLUDE: the minbase tree plus the packages
+# of INCLUDE (comma-separated, for debootstrap --include), cached under
+# debootstrap-bookworm-minbase[-NAME], the key also naming INCLUDE.
+oima_debootstrap_rootfs() {
+	local name=$1 include=$2
 	local suite=$OIMA_MINBASE_SUITE variant=$OIMA_MINBASE_VARIANT kver=$OIMA_MINBASE_KVER
 	local dir key rootfs
-	dir=${OSTREE_IMA_CACHE:-/var/cache/ostree-ima}/debootstrap-$suite-$variant
-	key=$(dpkg --print-architecture)-$(date -u +%Y%m)-layout1
+	dir=${OSTREE_IMA_CACHE:-/var/cache/ostree-ima}/debootstrap-$suite-$variant${name:+-$name}
+	key=$(dpkg --print-architecture)-$(date -u +%Y%m)-layout1${include:+-$(echo "$include" | sha256sum | cut -c1-8)}
 	rootfs=$dir/$key
 	mkdir -p "$dir" || return 1
 	(
@@ -52,9 +64,10 @@ oima_minbase_rootfs() {
 			exit 77
 		}
 		tmp=$rootfs.tmp
-		info "debootstrap --variant=$variant $suite into $rootfs (once)"
+		info "debootstrap --variant=$variant${include:+ --include=$include} $suite into $rootfs (once)"
 		rm -rf "$tmp"
-		debootstrap --variant="$variant" "$suite" "$tmp" http://deb.debian.org/debian >"$dir/debootstrap.log" 2>&1 || {
+		debootstrap --variant="$variant" ${include:+--include="$include"} "$suite" "$tmp" \
+			http://deb.debian.org/debian >"$dir/debootstrap.log" 2>&1 || {
 			info "debootstrap failed, see $dir/debootstrap.log"
 			exit 1
 		}
