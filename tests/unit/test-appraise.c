@@ -13,6 +13,7 @@
 #include "oima-appraise.h"
 #include "oima-commit-signer.h"
 #include "oima-keygen.h"
+#include "test-files.h"
 
 typedef struct
 {
@@ -20,17 +21,6 @@ typedef struct
   OstreeRepo *repo;
   OimaTrust *trust;
 } Fixture;
-
-static void
-write_file (const char *dir, const char *rel, const char *content, gsize len, int mode)
-{
-  g_autofree char *path = g_build_filename (dir, rel, NULL);
-  g_autofree char *parent = g_path_get_dirname (path);
-  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_file_set_contents (path, content, len, &error));
-  g_assert_cmpint (chmod (path, mode), ==, 0);
-}
 
 /* A tree, committed; "signed" signs all but the unsigned/ files, with the
  * listed ones as hashes. */

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "oima-tree-scan.h"
+#include "test-files.h"
 
 typedef struct
 {
@@ -49,17 +50,6 @@ collect (OimaScanFile *f, gpointer data, GCancellable *c, GError **error)
   g_hash_table_replace (col->seen, g_strdup (path), desc);
   g_mutex_unlock (&col->lock);
   return TRUE;
-}
-
-static void
-write_file (const char *dir, const char *rel, const char *content, gsize len, int mode)
-{
-  g_autofree char *path = g_build_filename (dir, rel, NULL);
-  g_autofree char *parent = g_path_get_dirname (path);
-  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_file_set_contents (path, content, len, &error));
-  g_assert_cmpint (chmod (path, mode), ==, 0);
 }
 
 static void
