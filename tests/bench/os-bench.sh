@@ -95,6 +95,7 @@ evmctl_r() {
 export -f per_file evmctl_r
 
 : >results
+: >trees
 for TREE in ${TREES//,/ }; do
   case $TREE in
   minbase) rootfs=$(oima_minbase_rootfs) ;;
