@@ -396,7 +396,6 @@ load_trust (const Source *src, GKeyFile *kf, OimaDeviceConfig *c, GError **error
   if (certs == NULL)
     {
       g_ptr_array_add (c->certs, g_build_filename (c->sysroot, DEFAULT_CERTS, NULL));
-      c->certs_default = TRUE;
       return TRUE;
     }
   if (certs[0] == NULL)
@@ -452,6 +451,6 @@ oima_device_config_load (const char *sysroot, const char *conf_path, OimaDeviceC
 gboolean
 oima_device_config_is_unset (const OimaDeviceConfig *config)
 {
-  return !config->found && config->certs_default
-         && !g_file_test (config->certs->pdata[0], G_FILE_TEST_EXISTS);
+  /* Without a file, the trust is the default certificate directory. */
+  return !config->found && !g_file_test (config->certs->pdata[0], G_FILE_TEST_EXISTS);
 }

@@ -22,7 +22,8 @@
  *
  * Every path is a path on the device: it is resolved inside the sysroot.
  * A missing file means the defaults (with no /etc/keys/ima either, the
- * sysroot is not set up for IMA: oima_device_config_is_unset()); anything malformed is one error
+ * sysroot is not set up for IMA: oima_device_config_is_unset());
+ * anything malformed is one error
  * naming the file, the line and the key.  A passphrase or PIN never goes
  * into the file itself.
  *
@@ -54,7 +55,6 @@ typedef struct
   gboolean found; /* FALSE: no file, defaults */
 
   GPtrArray *certs;         /* host paths of certificate files or directories */
-  gboolean certs_default;   /* no [trust] certs: the default, /etc/keys/ima */
   char *policy_file;        /* host path, or NULL */
   char *policy_file_device; /* the same as the device names it ("/etc/ima/ima-policy") */
   GStrv builtins;           /* "tcb", "appraise_tcb", "secure_boot", ...; never NULL */
