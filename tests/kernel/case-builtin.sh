@@ -51,12 +51,12 @@ done < <(
 [ -n "$module" ] || kt_die "no loadable test module in $KT_KERNEL_DIR/modules"
 kt_log "test module: $(basename "$module")"
 moddir=$KT_IMGROOT/usr/lib/modules/$release/extra
+ko=$(basename "$module")
 for v in unsigned hashed stranger signed; do
 	mkdir -p "$moddir/$v"
 	cp "$module" "$moddir/$v/"
-	chmod 0644 "$moddir/$v/$(basename "$module")"
+	chmod 0644 "$moddir/$v/$ko"
 done
-ko=$(basename "$module")
 evmctl ima_hash -a sha256 "$moddir/hashed/$ko" >/dev/null 2>&1 || kt_die "evmctl ima_hash (module)"
 evmctl ima_sign -a sha256 --key "$(kt_key stranger)" "$moddir/stranger/$ko" >/dev/null 2>&1 ||
 	kt_die "evmctl ima_sign (module, stranger)"
