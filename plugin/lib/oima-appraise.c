@@ -308,10 +308,8 @@ verdict (const OimaPolicyRule *r, GBytes *ima, OimaVerifyStatus status, const Ev
   const char *cause = appraisal_verdict (r, ima, status, evm, out_detail);
   if (cause || !(r->flags & OIMA_RULE_VALIDATE_ALGOS))
     return cause;
-  gsize len = 0;
-  const guint8 *data = ima ? g_bytes_get_data (ima, &len) : NULL;
-  OimaXattrValue v = { 0 };
-  gboolean decoded = ima && oima_xattr_decode (data, len, &v, NULL);
+  OimaXattrValue v;
+  gboolean decoded = oima_xattr_decode_bytes (ima, &v, NULL);
   guint algo = value_algo (&v, decoded);
   if (algo < 32 && (r->allowed_algos & (1u << algo)))
     return NULL;

@@ -37,11 +37,9 @@ classify_existing (GBytes *ima, ExistingIma *out, GError **error)
   *out = EXISTING_NONE;
   if (ima == NULL)
     return TRUE;
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (ima, &len);
   OimaXattrValue v;
   g_autoptr (GError) local_error = NULL;
-  if (!oima_xattr_decode (data, len, &v, &local_error))
+  if (!oima_xattr_decode_bytes (ima, &v, &local_error))
     return oima_throw_code (error, OIMA_ERROR_EXISTING_VALUE, "Invalid security.ima: %s",
                             local_error->message);
   switch (v.type)

@@ -51,13 +51,9 @@ path_entry_clear (gpointer p)
 static OimaHashAlgo
 digest_algo_for (GBytes *ima, OimaHashAlgo fallback)
 {
-  if (ima == NULL)
-    return fallback;
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (ima, &len);
-  OimaXattrValue v;
-  if (oima_xattr_decode (data, len, &v, NULL) && oima_hash_algo_is_available (v.algo))
-    return v.algo;
+  OimaHashAlgo algo = oima_xattr_value_algo (ima, fallback);
+  if (oima_hash_algo_is_available (algo))
+    return algo;
   return fallback;
 }
 
@@ -85,10 +81,8 @@ verify_object (gpointer task, gpointer user_data, GCancellable *cancellable, GEr
       g_prefix_error (error, "Object %s: ", v->checksum);
       return FALSE;
     }
-  gsize len = 0;
-  const guint8 *data = ima ? g_bytes_get_data (ima, &len) : NULL;
   OimaXattrValue decoded;
-  if (ima != NULL && oima_xattr_decode (data, len, &decoded, NULL) && decoded.algo != v->algo)
+  if (oima_xattr_decode_bytes (ima, &decoded, NULL) && decoded.algo != v->algo)
     {
       /* The value's algorithm cannot be computed here. */
       v->status = OIMA_VERIFY_BAD_SIGNATURE;

@@ -63,15 +63,7 @@ verify_file (Check *check, OimaScanFile *f, OimaVerifyStatus *out_status, char *
 {
   GVariant *xattrs = oima_scan_file_get_xattrs (f);
   g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
-  OimaHashAlgo algo = OIMA_HASH_SHA256;
-  if (ima)
-    {
-      gsize len = 0;
-      const guint8 *data = g_bytes_get_data (ima, &len);
-      OimaXattrValue v;
-      if (oima_xattr_decode (data, len, &v, NULL))
-        algo = v.algo;
-    }
+  OimaHashAlgo algo = oima_xattr_value_algo (ima, OIMA_HASH_SHA256);
   if (ima && !oima_hash_algo_is_available (algo))
     {
       *out_status = OIMA_VERIFY_BAD_SIGNATURE;

@@ -134,9 +134,7 @@ oima_measure_entry_decode_sig (const OimaMeasureEntry *entry, OimaXattrValue *ou
   if (entry->sig == NULL)
     return oima_throw (error, "measurement entry %" G_GUINT64_FORMAT " has no signature",
                        entry->index);
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (entry->sig, &len);
-  if (!oima_xattr_decode (data, len, out, error))
+  if (!oima_xattr_decode_bytes (entry->sig, out, error))
     {
       oima_prefix_error (error, "measurement entry %" G_GUINT64_FORMAT " signature", entry->index);
       return FALSE;

@@ -42,10 +42,8 @@ oima_sig_reuse_free (OimaSigReuse *reuse)
 static gboolean
 is_candidate (OimaSigReuse *reuse, GBytes *ima)
 {
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (ima, &len);
   OimaXattrValue v;
-  return oima_xattr_decode (data, len, &v, NULL) && v.type == OIMA_XATTR_TYPE_DIGSIG
+  return oima_xattr_decode_bytes (ima, &v, NULL) && v.type == OIMA_XATTR_TYPE_DIGSIG
          && v.version == 2 && v.algo == reuse->algo
          && v.keyid == oima_signing_key_get_keyid (reuse->key);
 }

@@ -45,12 +45,8 @@ gboolean
 oima_signing_key_made (OimaSigningKey *key, GBytes *value, OimaXattrType type, OimaHashAlgo algo,
                        const guint8 *digest, gsize digest_len)
 {
-  if (value == NULL)
-    return FALSE;
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (value, &len);
   OimaXattrValue v;
-  if (!oima_xattr_decode (data, len, &v, NULL))
+  if (!oima_xattr_decode_bytes (value, &v, NULL))
     return FALSE;
   return v.type == type && v.version == 2 && v.algo == algo && v.keyid == key->keyid
          && oima_pkey_verify_digest (key->pkey, algo, digest, digest_len, v.sig, v.sig_len);

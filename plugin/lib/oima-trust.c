@@ -165,11 +165,9 @@ oima_trust_verify_ima_digest (OimaTrust *trust, GBytes *ima, OimaHashAlgo digest
       set_result (out_status, out_detail, OIMA_VERIFY_UNSIGNED, g_strdup ("no security.ima"));
       return TRUE;
     }
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (ima, &len);
   OimaXattrValue v;
   g_autoptr (GError) local_error = NULL;
-  if (!oima_xattr_decode (data, len, &v, &local_error))
+  if (!oima_xattr_decode_bytes (ima, &v, &local_error))
     {
       set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
                   g_strdup_printf ("malformed security.ima: %s", local_error->message));
@@ -243,21 +241,13 @@ oima_trust_verify_ima (OimaTrust *trust, GBytes *ima, GInputStream *content,
                        OimaVerifyStatus *out_status, char **out_detail, GCancellable *cancellable,
                        GError **error)
 {
-  OimaHashAlgo algo = OIMA_HASH_SHA256;
-  if (ima != NULL)
+  OimaHashAlgo algo = oima_xattr_value_algo (ima, OIMA_HASH_SHA256);
+  if (ima != NULL && !oima_hash_algo_is_available (algo))
     {
-      gsize len = 0;
-      const guint8 *data = g_bytes_get_data (ima, &len);
-      OimaXattrValue v;
-      if (oima_xattr_decode (data, len, &v, NULL))
-        algo = v.algo;
-      if (!oima_hash_algo_is_available (algo))
-        {
-          set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
-                      g_strdup_printf ("hash algorithm %s is not available to verify",
-                                       oima_hash_algo_name (algo)));
-          return TRUE;
-        }
+      set_result (out_status, out_detail, OIMA_VERIFY_BAD_SIGNATURE,
+                  g_strdup_printf ("hash algorithm %s is not available to verify",
+                                   oima_hash_algo_name (algo)));
+      return TRUE;
     }
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize digest_len = 0;

@@ -111,6 +111,26 @@ decode_digest (const guint8 *data, gsize len, gsize offset, OimaXattrValue *out,
 }
 
 gboolean
+oima_xattr_decode_bytes (GBytes *value, OimaXattrValue *out, GError **error)
+{
+  if (value == NULL)
+    {
+      memset (out, 0, sizeof (*out));
+      return oima_throw (error, "No value");
+    }
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (value, &len);
+  return oima_xattr_decode (data, len, out, error);
+}
+
+OimaHashAlgo
+oima_xattr_value_algo (GBytes *value, OimaHashAlgo fallback)
+{
+  OimaXattrValue v;
+  return oima_xattr_decode_bytes (value, &v, NULL) ? v.algo : fallback;
+}
+
+gboolean
 oima_xattr_decode (const guint8 *data, gsize len, OimaXattrValue *out, GError **error)
 {
   memset (out, 0, sizeof (*out));

@@ -47,6 +47,12 @@ typedef struct
  * unknown type, version or algorithm is an error naming the problem. */
 gboolean oima_xattr_decode (const guint8 *data, gsize len, OimaXattrValue *out, GError **error);
 
+/* The same over @value, which must outlive @out; NULL is an error. */
+gboolean oima_xattr_decode_bytes (GBytes *value, OimaXattrValue *out, GError **error);
+
+/* The hash algorithm of a decodable @value, else @fallback. */
+OimaHashAlgo oima_xattr_value_algo (GBytes *value, OimaHashAlgo fallback);
+
 /* Encode a signature v2 value (type 0x03 or 0x05). */
 GBytes *oima_xattr_encode_sig_v2 (OimaXattrType type, OimaHashAlgo algo, guint32 keyid,
                                   const guint8 *sig, gsize sig_len, GError **error);
