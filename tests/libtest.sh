@@ -121,17 +121,20 @@ assert_not_streq() {
   [ "$1" != "$2" ] || fatal "${3:-strings equal}: '$1'"
 }
 
+# dump_and_fatal FILE MESSAGE: show FILE on stderr, then fail with MESSAGE.
+dump_and_fatal() {
+  echo "---- $1 ----" >&2
+  cat "$1" >&2 || true
+  echo "----" >&2
+  fatal "$2"
+}
+
 assert_file_has_content() {
   local f=$1
   shift
   local re
   for re in "$@"; do
-    if ! grep -q -E -e "$re" "$f"; then
-      echo "---- $f ----" >&2
-      cat "$f" >&2 || true
-      echo "----" >&2
-      fatal "$f does not match regex '$re'"
-    fi
+    grep -q -E -e "$re" "$f" || dump_and_fatal "$f" "$f does not match regex '$re'"
   done
 }
 
@@ -141,12 +144,8 @@ assert_file_has_content_i() {
   shift
   local re
   for re in "$@"; do
-    if ! grep -q -i -E -e "$re" "$f"; then
-      echo "---- $f ----" >&2
-      cat "$f" >&2 || true
-      echo "----" >&2
-      fatal "$f does not match regex '$re' (case-insensitive)"
-    fi
+    grep -q -i -E -e "$re" "$f" ||
+      dump_and_fatal "$f" "$f does not match regex '$re' (case-insensitive)"
   done
 }
 
@@ -155,12 +154,8 @@ assert_not_file_has_content() {
   shift
   local re
   for re in "$@"; do
-    if grep -q -E -e "$re" "$f"; then
-      echo "---- $f ----" >&2
-      cat "$f" >&2 || true
-      echo "----" >&2
-      fatal "$f unexpectedly matches regex '$re'"
-    fi
+    ! grep -q -E -e "$re" "$f" ||
+      dump_and_fatal "$f" "$f unexpectedly matches regex '$re'"
   done
 }
 
@@ -524,6 +519,15 @@ commit_tree() {
   shift 3
   ostree --repo="$repo" commit --branch="$ref" --tree=dir="$dir" \
     --subject="test $ref" --timestamp=2024-01-01T00:00:00Z "$@"
+}
+
+# fixture_commit MODE: the fixture tree in ./tree, committed as ref `src` of a
+# new MODE repository ./repo; prints the commit.
+fixture_commit() {
+  mkdir tree
+  oima_make_fixture_tree tree
+  make_repo "$1" repo
+  commit_tree repo src tree
 }
 
 # oima_serve_http DIR: serve DIR over HTTP on 127.0.0.1 (python3 -m

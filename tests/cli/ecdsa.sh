@@ -11,10 +11,7 @@ cli_test_init
 
 gen_key "$KEYTYPE" key
 keyid=$(keyid_of key.key.pem)
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 
 for alg in sha256 sha384 sha512; do
   run_ok "sign-$alg" oima sign --repo=repo --key key.key.pem --hash "$alg" "$src" "signed-$alg"

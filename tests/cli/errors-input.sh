@@ -11,10 +11,7 @@ TEST_NAME="errors-input-$MODE"
 cli_test_init
 
 gen_key rsa2048 key
-mkdir tree
-oima_make_fixture_tree tree
-make_repo "$MODE" repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit "$MODE")
 
 expect_fail() {
   local label=$1 re=$2 rev=$3

@@ -17,10 +17,7 @@ printf '%s' "$WRONG" >wrong.txt
 chmod 600 pass.txt wrong.txt
 gen_encrypted_key rsa2048 key pass.txt
 gen_key rsa2048 other
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 commit_tree repo existing tree --subject=existing >/dev/null
 
 # expect_fail LABEL REGEX ARGS... : sign fails, error matches, repo untouched

@@ -10,10 +10,7 @@ cli_test_init
 require_cmd mount umount
 
 gen_key rsa2048 key
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 run_ok presign oima sign --repo=repo --key key.key.pem "$src" signed
 
 mkdir ro

@@ -9,10 +9,7 @@ TEST_NAME=filters
 cli_test_init
 
 gen_key rsa2048 key
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 ostree_regular_files repo src | LC_ALL=C sort >all-files
 
 # check_selection REF EXPECTED_SIGNED_FILE

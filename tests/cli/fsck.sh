@@ -11,10 +11,7 @@ cli_test_init
 
 gen_key rsa2048 key
 gen_key rsa2048 other
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 run_ok sign oima sign --repo=repo --key key.key.pem --exclude '/etc/*' "$src" signed
 
 obj() {  # REV PATH: the object file of PATH in REV

@@ -9,10 +9,7 @@ TEST_NAME=hash-only
 cli_test_init
 
 gen_key rsa2048 key
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 
 check_hashes() {  # REF ALG GLOB-REGEX: files matching carry evmctl's hash, others a signature
   local ref=$1 alg=$2 re=$3 p n=0

@@ -12,10 +12,7 @@ gen_key rsa2048 key
 gen_key p256 other
 kid=$(keyid_of key.key.pem)
 okid=$(keyid_of other.key.pem)
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 run_ok sign oima sign --repo=repo --key key.key.pem "$src" signed
 nfiles=$(ostree_regular_files repo signed | wc -l)
 

@@ -8,10 +8,7 @@ set -euo pipefail
 TEST_NAME=keygen
 cli_test_init
 
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 
 # check_keys DIR EXPECTED_TYPE_REGEX
 check_keys() {

@@ -17,10 +17,7 @@ gen_cert key.key.pem custom "custom skid" 00112233445566778899aabbccddeeff0badca
 computed=$(keyid_of key.key.pem)
 info "computed keyid $computed"
 
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 
 # check_oracle REF ALG [evmctl options]: every regular file of REF carries
 # exactly evmctl's value.

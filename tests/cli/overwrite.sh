@@ -15,10 +15,7 @@ gen_key rsa2048 a
 gen_key rsa3072 b
 ka=$(keyid_of a.key.pem)
 kb=$(keyid_of b.key.pem)
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 
 keyid_at() { sig_keyid "$(ostree_xattr_hex repo "$1" "$2")"; }
 

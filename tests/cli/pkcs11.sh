@@ -44,10 +44,7 @@ else
   info "evmctl cannot use the token: $(tr '\n' ' ' <evm.out)"
 fi
 
-mkdir tree
-oima_make_fixture_tree tree
-make_repo bare repo
-src=$(commit_tree repo src tree)
+src=$(fixture_commit bare)
 run_ok pem oima sign --repo=repo --key key.key.pem "$src" pem
 want=$(content_of repo pem)
 

@@ -27,6 +27,17 @@ square (gpointer task, gpointer user_data, GCancellable *cancellable, GError **e
   return TRUE;
 }
 
+/* Number @tasks 0..@n-1 and hand them to @w. */
+static void
+push_tasks (OimaWorkers *w, Task *tasks, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      tasks[i] = (Task){ i, 0 };
+      oima_workers_push (w, &tasks[i]);
+    }
+}
+
 static void
 count_progress (guint64 n_done, guint64 n_pushed, gpointer user_data)
 {
@@ -42,11 +53,7 @@ test_batch (void)
   g_autoptr (OimaWorkers) w
       = oima_workers_new (3, OIMA_WORKERS_FAIL_FAST, square, NULL, NULL, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    {
-      tasks[i] = (Task){ i, 0 };
-      oima_workers_push (w, &tasks[i]);
-    }
+  push_tasks (w, tasks, G_N_ELEMENTS (tasks));
   guint reports = 0;
   g_assert_true (oima_workers_wait_all (w, count_progress, &reports, &error));
   g_assert_no_error (error);
@@ -61,11 +68,7 @@ test_wait_task (void)
   Task tasks[50];
   g_autoptr (OimaWorkers) w
       = oima_workers_new (2, OIMA_WORKERS_FAIL_FAST, square, NULL, NULL, &error);
-  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    {
-      tasks[i] = (Task){ i, 0 };
-      oima_workers_push (w, &tasks[i]);
-    }
+  push_tasks (w, tasks, G_N_ELEMENTS (tasks));
   /* In reverse order: each is done when its wait returns. */
   for (guint i = G_N_ELEMENTS (tasks); i > 0; i--)
     {
@@ -82,11 +85,7 @@ test_fail_fast (void)
   Task tasks[100];
   g_autoptr (OimaWorkers) w
       = oima_workers_new (2, OIMA_WORKERS_FAIL_FAST, square, &fail_at, NULL, &error);
-  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    {
-      tasks[i] = (Task){ i, 0 };
-      oima_workers_push (w, &tasks[i]);
-    }
+  push_tasks (w, tasks, G_N_ELEMENTS (tasks));
   g_assert_false (oima_workers_wait_all (w, NULL, NULL, &error));
   g_assert_cmpstr (error->message, ==, "task 5 failed");
   g_assert_true (g_cancellable_is_cancelled (oima_workers_get_cancellable (w)));
@@ -104,11 +103,7 @@ test_independent (void)
   Task tasks[10];
   g_autoptr (OimaWorkers) w
       = oima_workers_new (2, OIMA_WORKERS_INDEPENDENT, square, &fail_at, NULL, &error);
-  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    {
-      tasks[i] = (Task){ i, 0 };
-      oima_workers_push (w, &tasks[i]);
-    }
+  push_tasks (w, tasks, G_N_ELEMENTS (tasks));
   g_assert_false (oima_workers_wait_task (w, &tasks[3], &error));
   g_assert_cmpstr (error->message, ==, "task 3 failed");
   g_clear_error (&error);
