@@ -12,6 +12,7 @@
 
 #include "oima-fsverity.h"
 #include "oima-util.h"
+#include "oima-xattr-codec.h"
 
 #define BLOCK_SIZE 4096
 #define LOG_BLOCK_SIZE 12
@@ -166,4 +167,23 @@ oima_fsverity_digest_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *ou
     desc[8 + i] = (guint8)(data_size >> (8 * i));
   G_STATIC_ASSERT (DESC_ROOT_HASH_OFFSET + DESC_ROOT_HASH_SIZE <= DESC_SIZE);
   return oima_hash_buffer (algo, desc, sizeof desc, out_digest, out_len, error);
+}
+
+gboolean
+oima_fsverity_sigv3_digest (OimaHashAlgo algo, const guint8 *verity_digest, gsize verity_digest_len,
+                            guint8 *out_digest, gsize *out_len, GError **error)
+{
+  if (verity_algo_id (algo) == 0)
+    return oima_throw (error, "fs-verity has no %s digests (only sha256 and sha512)",
+                       oima_hash_algo_name (algo));
+  if (verity_digest_len != oima_hash_algo_digest_size (algo))
+    return oima_throw (
+        error, "an fs-verity %s digest has %" G_GSIZE_FORMAT " bytes, not %" G_GSIZE_FORMAT,
+        oima_hash_algo_name (algo), verity_digest_len, oima_hash_algo_digest_size (algo));
+  /* struct ima_file_id, truncated after the digest as the kernel hashes it. */
+  guint8 file_id[2 + OIMA_MAX_DIGEST_SIZE];
+  file_id[0] = OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG;
+  file_id[1] = (guint8)algo;
+  memcpy (file_id + 2, verity_digest, verity_digest_len);
+  return oima_hash_buffer (algo, file_id, 2 + verity_digest_len, out_digest, out_len, error);
 }

@@ -168,10 +168,14 @@ check_signature (OimaTrust *trust, const OimaMeasureEntry *e, char **out_detail)
       *out_detail = g_strdup (local_error->message);
       return OIMA_LOG_BAD_SIGNATURE;
     }
-  if (v.type == OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG)
+  gboolean sigv3 = v.type == OIMA_XATTR_TYPE_IMA_VERITY_DIGSIG;
+  if (sigv3 != (e->digest_type == OIMA_MEASURE_DIGEST_TYPE_VERITY))
     {
-      *out_detail = g_strdup ("fs-verity signatures (sigv3) are not checked");
-      return OIMA_LOG_UNVERIFIABLE;
+      /* The kernel verifies a sigv3 only over a verity digest and a v2
+       * signature only over a file hash. */
+      *out_detail = g_strdup (sigv3 ? "an fs-verity signature (sigv3) logged with a file hash"
+                                    : "a file signature logged with an fs-verity digest");
+      return OIMA_LOG_BAD_SIGNATURE;
     }
   if (v.algo != e->digest_algo)
     {
@@ -184,8 +188,20 @@ check_signature (OimaTrust *trust, const OimaMeasureEntry *e, char **out_detail)
   const guint8 *digest = g_bytes_get_data (e->digest, &digest_len);
   OimaVerifyStatus status;
   g_autofree char *detail = NULL;
-  if (!oima_trust_verify_ima_digest (trust, e->sig, e->digest_algo, digest, digest_len, &status,
-                                     &detail, &local_error))
+  if (sigv3)
+    {
+      guint8 signed_digest[OIMA_MAX_DIGEST_SIZE];
+      gsize signed_len = 0;
+      if (!oima_fsverity_sigv3_digest (v.algo, digest, digest_len, signed_digest, &signed_len,
+                                       &local_error))
+        {
+          *out_detail = g_strdup (local_error->message);
+          return OIMA_LOG_BAD_SIGNATURE;
+        }
+      oima_trust_verify_signature (trust, &v, signed_digest, signed_len, &status, &detail);
+    }
+  else if (!oima_trust_verify_ima_digest (trust, e->sig, e->digest_algo, digest, digest_len,
+                                          &status, &detail, &local_error))
     {
       *out_detail = g_strdup (local_error->message);
       return OIMA_LOG_BAD_SIGNATURE;

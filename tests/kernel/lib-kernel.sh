@@ -809,13 +809,19 @@ kt_tpm_pcr10() {
 
 # kt_make_image IMG [PATH...]: $KT_IMGROOT as an ext4 image (fsuuid KT_UUID);
 # checks that the security.ima of every program and PATH (relative to the
-# image root) made it into the image.
+# image root) made it into the image.  KT_IMAGE_VERITY=1: with the verity
+# feature and 4096-byte blocks (6.1's ext4 wants the page size), so the guest
+# can enable fs-verity on its files.
 kt_make_image() {
-	local img=$1 kb
+	local img=$1 kb features=^has_journal block=()
 	shift
 	kb=$(du -sk "$KT_IMGROOT" | cut -f1)
 	kb=$((kb * 13 / 10 + 4096))
-	mkfs.ext4 -q -F -U "$KT_UUID" -I 256 -O ^has_journal -L oima-test \
+	if [ "${KT_IMAGE_VERITY:-0}" = 1 ]; then
+		features+=,verity
+		block=(-b 4096)
+	fi
+	mkfs.ext4 -q -F -U "$KT_UUID" -I 256 "${block[@]}" -O "$features" -L oima-test \
 		-d "$KT_IMGROOT" "$img" "${kb}k" >"$KT_TMP/mkfs.log" 2>&1 || {
 		cat "$KT_TMP/mkfs.log" >&2
 		kt_die "mkfs.ext4 -d failed"

@@ -100,11 +100,53 @@ test_unsupported_algo (void)
   g_assert_cmpstr (error->message, ==, "fs-verity has no sha384 digests (only sha256 and sha512)");
 }
 
+/* Vectors from Python's hashlib over { 0x06, algo, digest } (the kernel's
+ * struct ima_file_id); case-verity.sh has the kernel accept such
+ * signatures. */
+static void
+test_sigv3_digest (void)
+{
+  const struct
+  {
+    OimaHashAlgo algo;
+    guint8 fill;
+    const char *want;
+  } vectors[] = {
+    { OIMA_HASH_SHA256, 0x11, "55790d582a84bbf5a1a9c4e9926a349bf34c5b03460ef05470aa7c02a630e0d1" },
+    { OIMA_HASH_SHA512, 0x22,
+      "1999eeb3e95a8d6bc2023dabb401486443f83cb5e9bb65037b2a06cac697c459"
+      "71e0af984c99205e383fc8092a2f4157cc138342d41f6f34c15731725cffc213" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (vectors); i++)
+    {
+      guint8 verity[OIMA_MAX_DIGEST_SIZE];
+      gsize n = oima_hash_algo_digest_size (vectors[i].algo);
+      memset (verity, vectors[i].fill, n);
+      guint8 out[OIMA_MAX_DIGEST_SIZE];
+      gsize len = 0;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (oima_fsverity_sigv3_digest (vectors[i].algo, verity, n, out, &len, &error));
+      g_assert_no_error (error);
+      g_autofree char *hex = oima_hex_encode (out, len);
+      g_assert_cmpstr (hex, ==, vectors[i].want);
+    }
+  guint8 verity[32] = { 0 };
+  guint8 out[OIMA_MAX_DIGEST_SIZE];
+  gsize len = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_false (oima_fsverity_sigv3_digest (OIMA_HASH_SHA256, verity, 20, out, &len, &error));
+  g_assert_cmpstr (error->message, ==, "an fs-verity sha256 digest has 20 bytes, not 32");
+  g_clear_error (&error);
+  g_assert_false (oima_fsverity_sigv3_digest (OIMA_HASH_SHA1, verity, 20, out, &len, &error));
+  g_assert_cmpstr (error->message, ==, "fs-verity has no sha1 digests (only sha256 and sha512)");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fsverity/oracle", test_oracle);
   g_test_add_func ("/fsverity/unsupported-algo", test_unsupported_algo);
+  g_test_add_func ("/fsverity/sigv3-digest", test_sigv3_digest);
   return g_test_run ();
 }
