@@ -1,6 +1,6 @@
 #!/bin/bash
 # The patch series' own tests, in ostree's test framework
-# (ostree-patches/000N-*.patch add tests/test-plugins*.sh,
+# (ostree-patches/BASE/000N-*.patch add tests/test-plugins*.sh,
 # test-fsck-evm.sh, test-commit-order.sh and the test plugin module),
 # installed with the patched build (--enable-installed-tests) and run here
 # from PREFIX/share/installed-tests/libostree against that build.  Every
