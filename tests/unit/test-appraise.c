@@ -89,8 +89,7 @@ teardown (Fixture *f, gconstpointer data)
 {
   g_object_unref (f->repo);
   oima_trust_unref (f->trust);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  remove_tree (f->dir);
   g_free (f->dir);
 }
 

@@ -15,6 +15,7 @@
 #include "oima-error.h"
 #include "oima-keygen.h"
 #include "oima-xattrs.h"
+#include "test-files.h"
 
 typedef struct
 {
@@ -129,8 +130,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   oima_signing_key_unref (f->other_key);
   oima_trust_unref (f->trust);
   oima_trust_unref (f->other_trust);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  remove_tree (f->dir);
   g_free (f->dir);
 }
 

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "oima-device-config.h"
+#include "test-files.h"
 
 typedef struct
 {
@@ -28,8 +29,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->sysroot);
-  g_assert_cmpint (system (cmd), ==, 0);
+  remove_tree (f->sysroot);
   g_free (f->sysroot);
 }
 

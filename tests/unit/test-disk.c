@@ -16,6 +16,7 @@
 
 #include "oima-disk.h"
 #include "oima-xattrs.h"
+#include "test-files.h"
 
 typedef struct
 {
@@ -45,8 +46,7 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   close (f->dfd);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  remove_tree (f->dir);
   g_free (f->dir);
 }
 

@@ -15,6 +15,7 @@
 #include "oima-keygen.h"
 #include "oima-xattrs.h"
 #include "test-hex.h"
+#include "test-files.h"
 
 #define MODE 0100755
 
@@ -62,8 +63,7 @@ teardown (Fixture *f, gconstpointer data)
   g_variant_unref (f->xattrs);
   oima_trust_unref (f->trust);
   oima_signing_key_unref (f->key);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  remove_tree (f->dir);
   g_free (f->dir);
 }
 

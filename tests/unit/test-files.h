@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <glib.h>
@@ -19,4 +20,12 @@ write_file (const char *dir, const char *rel, const char *content, gsize len, in
   g_autoptr (GError) error = NULL;
   g_assert_true (g_file_set_contents (path, content, len, &error));
   g_assert_cmpint (chmod (path, mode), ==, 0);
+}
+
+/* Remove @dir and everything under it. */
+static inline void
+remove_tree (const char *dir)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
 }

@@ -9,6 +9,7 @@
 #include "oima-keygen.h"
 #include "oima-sign-queue.h"
 #include "oima-trust.h"
+#include "test-files.h"
 
 static void
 test_queue (void)
@@ -70,8 +71,7 @@ test_queue (void)
   g_assert_nonnull (ima);
 
   close (dfd);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  remove_tree (dir);
 }
 
 int
