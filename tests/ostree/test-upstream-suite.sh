@@ -90,7 +90,7 @@ while read -r name res; do
     fi
 done < "$out/stock/results.txt"
 
-echo "tests that do not pass with stock Debian ostree either:"
+echo "tests that do not pass with stock ostree either:"
 grep -v ' PASS$' "$out/stock/results.txt" | sed 's/^/  /'
 if [ ${#regressions[@]} -gt 0 ]; then
     echo "FAIL: pass with stock ostree but not with the patched one: ${regressions[*]}"
