@@ -231,5 +231,12 @@ oima_sign_queue_sign_stream (OimaSignQueue *queue, const char *path, GInputStrea
   gsize len = 0;
   if (!oima_hash_stream (queue->algo, content, digest, &len, cancellable, error))
     return NULL;
+  return oima_sign_queue_sign_digest (queue, path, digest, len, error);
+}
+
+GBytes *
+oima_sign_queue_sign_digest (OimaSignQueue *queue, const char *path, const guint8 *digest,
+                             gsize len, GError **error)
+{
   return oima_digest_signer_sign (queue->signer, path, digest, len, error);
 }

@@ -60,4 +60,9 @@ GBytes *oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable
 GBytes *oima_sign_queue_sign_stream (OimaSignQueue *queue, const char *path, GInputStream *content,
                                      GCancellable *cancellable, GError **error);
 
+/* Sign @digest (of the queue's algorithm) now, on the calling thread, into
+ * the shared cache: e.g. from a thread that reads an archive ahead. */
+GBytes *oima_sign_queue_sign_digest (OimaSignQueue *queue, const char *path, const guint8 *digest,
+                                     gsize len, GError **error);
+
 G_END_DECLS

@@ -8,13 +8,16 @@
  *  - commit_tree: read ahead: queue every regular file of a dir= tree (by
  *    path) or every content object of a ref= tree (by checksum) on the
  *    sign queue, whose worker threads hash and sign while ostree writes;
+ *    read a tar= archive (not stdin) on a thread of its own that signs
+ *    each file's digest into the queue's cache (oima-tar-ahead.h);
  *  - commit_file_xattrs: take the file's security.ima from the queue (or
- *    sign it now: tar= trees, files the read-ahead did not see) and merge it
+ *    sign it now, from the cache for tar= files read ahead) and merge it
  *    into ostree's final xattrs, canonically sorted with NUL-terminated
  *    names.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +35,7 @@
 #include "oima-key-spec.h"
 #include "oima-sign-queue.h"
 #include "oima-signing-key.h"
+#include "oima-tar-ahead.h"
 #include "oima-tree-walk.h"
 #include "oima-xattr-codec.h"
 #include "oima-xattrs.h"
@@ -101,11 +105,31 @@ typedef struct
   int current_dfd;            /* dup of the current dir= tree, or -1 */
   GHashTable *by_object;      /* source checksum -> GBytes security.ima (ref= trees) */
   GHashTable *objects_queued; /* source checksums pushed on the queue */
+  GPtrArray *tar_aheads;      /* OimaTarAhead of tar= trees, stopped before the queue goes */
 } ImaCommit;
+
+/* OSTREE_IMA_DEBUG=1: what the read-ahead of each tar= tree did. */
+static void
+report_tar_ahead (gpointer data, gpointer user_data)
+{
+  OimaTarAhead *ahead = data;
+  oima_tar_ahead_stop (ahead);
+  if (!g_getenv ("OSTREE_IMA_DEBUG"))
+    return;
+  const char *err = oima_tar_ahead_get_error (ahead);
+  g_printerr ("ima: tar read-ahead signed %u files%s%s\n", oima_tar_ahead_get_n_signed (ahead),
+              err ? ", then stopped: " : "", err ? err : "");
+}
 
 static void
 ima_commit_free (ImaCommit *self)
 {
+  /* The read-ahead threads sign into the queue: stop them first. */
+  if (self->tar_aheads)
+    {
+      g_ptr_array_foreach (self->tar_aheads, report_tar_ahead, NULL);
+      g_clear_pointer (&self->tar_aheads, g_ptr_array_unref);
+    }
   /* Drop the queue first: it waits for running work that may read the dfds */
   g_clear_pointer (&self->queue, oima_sign_queue_free);
   if (self->tree_dfds)
@@ -237,6 +261,7 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
   self->by_object
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
   self->objects_queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->tar_aheads = g_ptr_array_new_with_free_func ((GDestroyNotify)oima_tar_ahead_free);
   self->queue = oima_sign_queue_new (self->key, algo, opt_jobs > 0 ? (guint)opt_jobs : 0, error);
   if (self->queue == NULL)
     {
@@ -359,8 +384,16 @@ ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
         return oima_tree_walk (commit->repo, root_tree, queue_object, &data, cancellable, error);
       }
     case OSTREE_PLUGIN_TREE_TAR:
+      /* ostree reads the archive once, spooling each file for the file
+       * hook; a second reader ahead of it signs on another thread.  Stdin
+       * can be read only once: its files are signed as they come.
+       * OSTREE_IMA_TAR_READ_AHEAD=0 turns it off (for benchmarks). */
+      if (tree->source && strcmp (tree->source, "-") != 0
+          && g_strcmp0 (g_getenv ("OSTREE_IMA_TAR_READ_AHEAD"), "0") != 0)
+        g_ptr_array_add (self->tar_aheads, oima_tar_ahead_start (self->queue, self->algo,
+                                                                 tree->source, self->select));
+      return TRUE;
     default:
-      /* An archive can be read only once: files are signed as they come. */
       return TRUE;
     }
 }

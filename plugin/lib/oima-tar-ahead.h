@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Sign a tar archive's regular files ahead of its import: a thread reads
+ * the archive (oima-tar-reader.h), hashes each selected file as it streams
+ * past and signs the digest into the sign queue's shared cache, so that
+ * the importer, which hashes the same content again when it gets there,
+ * finds the signature made.  Memory does not grow with file sizes; the
+ * cache holds one value per distinct digest.
+ *
+ *   g_autoptr (OimaTarAhead) ahead = oima_tar_ahead_start (queue, algo, "os.tar", select);
+ *   ... import the archive, signing with oima_sign_queue_sign_stream() ...
+ *   oima_tar_ahead_stop (ahead);   (also done by _free)
+ *
+ * Best effort: an archive it cannot read (a compression other than gzip,
+ * a malformed header) only stops the read-ahead; the importer reports
+ * its own errors.  Paths are taken as ostree takes them (leading "/" and
+ * "./" dropped) to select files and reuse signatures.
+ */
+#pragma once
+
+#include "oima-hash.h"
+#include "oima-path-filter.h"
+#include "oima-sign-queue.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OimaTarAhead OimaTarAhead;
+
+/* @queue and @select (may be NULL: every file) must outlive the read-ahead. */
+OimaTarAhead *oima_tar_ahead_start (OimaSignQueue *queue, OimaHashAlgo algo,
+                                    const char *archive_path, const OimaPathFilter *select);
+/* Cancel and wait for the thread. */
+void oima_tar_ahead_stop (OimaTarAhead *ahead);
+void oima_tar_ahead_free (OimaTarAhead *ahead);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaTarAhead, oima_tar_ahead_free)
+
+/* After _stop: files signed ahead, and why it stopped early (NULL: it read
+ * the whole archive, or was cancelled). */
+guint oima_tar_ahead_get_n_signed (OimaTarAhead *ahead);
+const char *oima_tar_ahead_get_error (OimaTarAhead *ahead);
+
+G_END_DECLS
