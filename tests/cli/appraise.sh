@@ -8,7 +8,6 @@
 # for an HMAC or a truncated value, a hash plus EVM signature under imasig.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=appraise
 cli_test_init
 
 gen_key rsa2048 vendor

@@ -8,7 +8,6 @@
 # (The kernel's own lists: tests/kernel/case-measure-log.sh.)
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=check-log
 cli_test_init
 require_cmd python3
 mklog() { python3 "$OSTREE_IMA_SRCDIR/tests/cli/make-measure-log.py" "$@"; }

@@ -10,7 +10,6 @@
 # each repository mode.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=crash-safety
 cli_test_init strace
 
 gen_key rsa2048 key

@@ -8,7 +8,6 @@
 # deployed (`ostree admin status` and the deploy directory unchanged).
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=device-bad-input
 cli_test_init
 patched_ostree_with_plugin || skip "needs the patched ostree and this tree's ima plugin"
 [ -f "${OIMA_FAULT_OPEN:-}" ] || skip "OIMA_FAULT_OPEN does not name the fault-open shim (meson sets it)"

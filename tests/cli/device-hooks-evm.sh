@@ -7,7 +7,6 @@
 # signature that evmctl verifies and `ostree ima appraise --evm` accepts.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=device-hooks-evm
 cli_test_init
 patched_ostree_with_plugin || skip "needs the patched ostree and this tree's ima plugin"
 

@@ -9,7 +9,6 @@
 # them, after which `ostree ima appraise` agrees.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=device-hooks
 cli_test_init
 patched_ostree_with_plugin || skip "needs the patched ostree and this tree's ima plugin"
 

@@ -21,7 +21,6 @@
 # finalizes into the new default.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=device-stage
 cli_test_init
 patched_ostree_with_plugin || skip "needs the patched ostree and this tree's ima plugin"
 require_cmd unshare chroot mount

@@ -6,7 +6,6 @@
 # passphrase (right or wrong) never appears in any output.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=errors-key
 cli_test_init
 unset OSTREE_IMA_KEY_PASS
 

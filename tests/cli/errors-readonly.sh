@@ -5,7 +5,6 @@
 # verify and inspect still work read-only.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=errors-readonly
 cli_test_init
 require_cmd mount umount
 

@@ -7,7 +7,6 @@
 # --evm with --repair, one line, nothing written.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=evm
 cli_test_init
 
 mkdir -p tree/usr/bin tree/usr/sbin tree/etc

@@ -5,7 +5,6 @@
 # filters.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=filters
 cli_test_init
 
 gen_key rsa2048 key

@@ -6,7 +6,6 @@
 # are reported.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=fsck
 cli_test_init
 
 gen_key rsa2048 key

@@ -5,7 +5,6 @@
 # `ostree commit --ima-sign --ima-hash-only` when the patched ostree is built.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=hash-only
 cli_test_init
 
 gen_key rsa2048 key

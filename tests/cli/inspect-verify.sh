@@ -5,7 +5,6 @@
 # digest-mismatch file with a non-zero exit.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=inspect-verify
 cli_test_init
 
 gen_key rsa2048 key

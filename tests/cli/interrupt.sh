@@ -5,7 +5,6 @@
 # completes.  A second Ctrl-C ends the process at once.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=interrupt
 cli_test_init
 
 gen_key rsa2048 key

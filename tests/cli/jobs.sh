@@ -4,7 +4,6 @@
 # so do bare, bare-user and archive repos, and a repeated run.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=jobs
 cli_test_init
 
 gen_key rsa2048 key

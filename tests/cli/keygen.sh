@@ -5,7 +5,6 @@
 # cert works as --cert and the keyid is the SKID tail.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=keygen
 cli_test_init
 
 src=$(fixture_commit bare)

@@ -8,7 +8,6 @@
 # without leaving an output file.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=keylime-policy
 cli_test_init
 require_cmd sha256sum sha384sum base64
 "$PYTHON" -c 'import jsonschema' 2>/dev/null || skip "python3 jsonschema missing"

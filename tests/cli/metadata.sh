@@ -7,7 +7,6 @@
 # commands of stock ostree (`ostree ima sign`, `ostree ima-sign`).
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=metadata
 cli_test_init sign
 
 gen_key rsa2048 key

@@ -8,7 +8,6 @@
 #  - an input digest-only value (0x04 from evmctl ima_hash) is kept too
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=overwrite
 cli_test_init
 
 gen_key rsa2048 a

@@ -7,7 +7,6 @@
 # token setup works.  SKIPs if SoftHSM2 or the OpenSSL pkcs11 route is absent.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=pkcs11
 cli_test_init
 require_cmd softhsm2-util
 

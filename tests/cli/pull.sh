@@ -8,7 +8,6 @@
 # with security.ima on disk.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=pull
 cli_test_init
 
 gen_key rsa2048 key

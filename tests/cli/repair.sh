@@ -7,7 +7,6 @@
 # then accept the commit.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=repair
 cli_test_init
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi; gi.require_version("OSTree", "1.0")' 2>/dev/null ||
   skip "needs python3-gi and gir1.2-ostree-1.0"

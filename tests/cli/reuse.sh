@@ -7,7 +7,6 @@
 # be 0) and by a rebuild with 1 of 40 files changed (must be 1).
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=reuse
 cli_test_init
 
 gen_key p256 key

@@ -6,7 +6,6 @@
 # file is ignored.  Results are identical with and without the cache.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=sign-cache
 cli_test_init
 
 gen_key rsa2048 key

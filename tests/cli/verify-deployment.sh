@@ -5,7 +5,6 @@
 # local /etc changes are listed as configuration, not failures.
 set -euo pipefail
 . "$(dirname "$0")/../libtest.sh"
-TEST_NAME=verify-deployment
 cli_test_init
 
 gen_key rsa2048 key
