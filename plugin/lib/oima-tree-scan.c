@@ -113,8 +113,18 @@ open_content (OimaScanFile *f, GCancellable *cancellable, GError **error)
       return g_steal_pointer (&in);
     }
   int fd = -1;
-  if (!oima_disk_open_regular (f->scan->dfd, f->relpath, &fd, error))
-    return NULL;
+  g_autoptr (GError) local_error = NULL;
+  if (!oima_disk_open_regular (f->scan->dfd, f->relpath, &fd, &local_error))
+    {
+      /* Callers name the file by its path in the tree: drop the relative
+       * path the disk helper put first ("usr/bin/x: Permission denied"). */
+      const char *msg = local_error->message;
+      gsize n = strlen (f->relpath);
+      if (strncmp (msg, f->relpath, n) == 0 && strncmp (msg + n, ": ", 2) == 0)
+        msg += n + 2;
+      g_set_error_literal (error, local_error->domain, local_error->code, msg);
+      return NULL;
+    }
   return g_unix_input_stream_new (fd, TRUE);
 }
 

@@ -95,7 +95,7 @@ expect_refused unreadable-pull "/usr/bin/update-note.*Permission denied" pull_ne
   LD_PRELOAD="$OIMA_FAULT_OPEN" OIMA_FAULT_EACCES="$objpath"
 # --- a deployed file the deploy hook cannot read (its object stays
 # readable: the checkout reads it).
-expect_refused unreadable-deploy "/usr/bin/ls.*Permission denied" deploy_good \
+expect_refused unreadable-deploy "/usr/bin/ls: Permission denied" deploy_good \
   LD_PRELOAD="$OIMA_FAULT_OPEN" OIMA_FAULT_EACCES="usr/bin/ls"
 
 # And with all of it fixed, both go through.
