@@ -234,11 +234,9 @@ oima_commit_sign (OstreeRepo *repo, const char *src_rev, const char *target_ref,
 {
   g_return_val_if_fail (options != NULL && (options->key != NULL || options->repair_only), FALSE);
 
-  if (!options->repair_only && oima_hash_algo_is_weak (options->algo) && !options->allow_weak_hash)
-    return oima_throw_code (error, OIMA_ERROR_WEAK_HASH,
-                            "%s is too weak to sign with: the kernel accepts it, but collisions "
-                            "are practical, so a signature over it proves little",
-                            oima_hash_algo_name (options->algo));
+  if (!options->repair_only
+      && !oima_hash_algo_check_signing (options->algo, options->allow_weak_hash, error))
+    return FALSE;
 
   ImaTransform t = { options, NULL, 0, 0, 0 };
   g_autoptr (OimaSignCache) cache = NULL;

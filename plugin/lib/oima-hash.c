@@ -112,6 +112,19 @@ oima_hash_algo_is_available (OimaHashAlgo algo)
   return md != NULL;
 }
 
+gboolean
+oima_hash_algo_check_signing (OimaHashAlgo algo, gboolean allow_weak, GError **error)
+{
+  if (!oima_hash_algo_is_available (algo))
+    return oima_throw (error, "%s is not available in this OpenSSL", oima_hash_algo_name (algo));
+  if (oima_hash_algo_is_weak (algo) && !allow_weak)
+    return oima_throw_code (error, OIMA_ERROR_WEAK_HASH,
+                            "%s is too weak to sign with: the kernel accepts it, but collisions "
+                            "are practical, so a signature over it proves little",
+                            oima_hash_algo_name (algo));
+  return TRUE;
+}
+
 static EVP_MD_CTX *
 digest_begin (OimaHashAlgo algo, GError **error)
 {

@@ -41,6 +41,10 @@ gboolean oima_hash_algo_is_weak (OimaHashAlgo algo);
 /* TRUE if OpenSSL can compute (and sign with) this algorithm. */
 gboolean oima_hash_algo_is_available (OimaHashAlgo algo);
 
+/* Whether to sign with @algo: an error if OpenSSL lacks it, or
+ * (OIMA_ERROR_WEAK_HASH) if it is weak and not @allow_weak. */
+gboolean oima_hash_algo_check_signing (OimaHashAlgo algo, gboolean allow_weak, GError **error);
+
 /* Digest of everything readable from @stream (not closed). @out_digest must
  * hold OIMA_MAX_DIGEST_SIZE bytes; @out_len receives the digest length. */
 /* The OpenSSL digest for @algo, or NULL if this OpenSSL lacks it. */

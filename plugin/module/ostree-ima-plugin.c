@@ -160,6 +160,8 @@ add_hint (GError *error, const char *flag)
     hint = "chmod 0600 it or encrypt it; --ima-allow-insecure-key-perms uses it anyway";
   else if (g_error_matches (error, OIMA_ERROR, OIMA_ERROR_NO_KEY))
     hint = "give --ima-key=KEY";
+  else if (g_error_matches (error, OIMA_ERROR, OIMA_ERROR_WEAK_HASH))
+    hint = "--ima-allow-weak-hash signs with it anyway";
   g_autofree char *msg = hint ? g_strdup_printf ("%s (%s)", error->message, hint) : NULL;
   if (msg)
     {
@@ -221,18 +223,9 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
       g_prefix_error (error, "--ima-hash: ");
       return FALSE;
     }
-  if (!oima_hash_algo_is_available (algo))
+  if (!oima_hash_algo_check_signing (algo, opt_allow_weak_hash, error))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "--ima-hash: %s is not available in this OpenSSL", opt_hash);
-      return FALSE;
-    }
-  if (oima_hash_algo_is_weak (algo) && !opt_allow_weak_hash)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "--ima-hash: %s is too weak to sign with: the kernel accepts it, but collisions "
-                   "are practical (--ima-allow-weak-hash signs with it anyway)",
-                   oima_hash_algo_name (algo));
+      add_hint (*error, "--ima-hash");
       return FALSE;
     }
 

@@ -33,6 +33,8 @@ expect_fail repo "--ima-cert requires --ima-sign" --ima-cert=k.crt
 expect_fail repo "--ima-key:" --ima-sign --ima-key=missing.pem
 expect_fail repo "--ima-key:" --ima-sign --ima-key=tree/f
 expect_fail repo "--ima-hash:" --ima-sign --ima-key=k.pem --ima-hash=nosuchhash
+expect_fail repo "--ima-hash: sha1 is too weak to sign with: the kernel accepts it, but collisions are practical, so a signature over it proves little (--ima-allow-weak-hash signs with it anyway)" \
+    --ima-sign --ima-key=k.pem --ima-hash=sha1
 expect_fail repo "--ima-cert:" --ima-sign --ima-key=k.pem --ima-cert=other.crt
 expect_fail repo "--ima-cert:" --ima-sign --ima-key=k.pem --ima-cert=missing.crt
 expect_fail repo "--ima-key:" --ima-sign --ima-key=enc.pem
