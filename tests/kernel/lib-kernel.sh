@@ -262,7 +262,7 @@ kt_kernel_pkg_ver() {
 }
 
 # Bump when the layout of a cached kernel dir changes (3: virtio modules).
-KT_CACHE_FORMAT=3
+KT_CACHE_FORMAT=4
 
 # Newest complete kernel of the series under test in the cache (offline
 # fallback).
@@ -286,7 +286,8 @@ kt__unpack_kernel() {
 	# /lib/modules (Debian 12) or /usr/lib/modules (Debian 13, merged /usr).
 	moddir=$(ls -d "$x"/lib/modules/* "$x"/usr/lib/modules/* 2>/dev/null | head -n 1)
 	if [ -n "$moddir" ]; then
-		for sub in kernel/crypto kernel/arch/x86/crypto kernel/lib kernel/drivers/block/loop.ko \
+		for sub in kernel/crypto kernel/arch/x86/crypto kernel/lib kernel/fs/erofs kernel/fs/overlayfs \
+			kernel/drivers/block/loop.ko \
 			kernel/drivers/block/loop.ko.xz kernel/drivers/block/loop.ko.zst kernel/drivers/virtio \
 			kernel/drivers/block/virtio_blk.ko kernel/drivers/block/virtio_blk.ko.xz \
 			kernel/drivers/block/virtio_blk.ko.zst; do
@@ -885,6 +886,11 @@ kt_boot() {
 	else
 		kt_make_image "$boot/root/test/img.ext4"
 	fi
+	# KT_EXTRA_MODULES: more modules of the kernel package, loaded at boot.
+	for c in $(kt__module_order ${KT_EXTRA_MODULES:-}); do
+		cp "$c" "$boot/root/test/modules/"
+		basename "$c" >>"$boot/root/test/modules/load-order"
+	done
 	for c in ${KT_IMA_CERTS[@]+"${KT_IMA_CERTS[@]}"}; do
 		i=$((i + 1))
 		cp "$c" "$boot/root/test/keys/ima/$i-$(basename "$c")"
