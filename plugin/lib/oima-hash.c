@@ -149,52 +149,67 @@ digest_end (EVP_MD_CTX *ctx, guint8 *out_digest, gsize *out_len, GError **error)
 
 #define HASH_BUFSIZE (256 * 1024)
 
-gboolean
-oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest, gsize *out_len,
-                  GCancellable *cancellable, GError **error)
+/* A source of content: @stream, or @fd read with read(2) directly (a
+ * GUnixInputStream costs three syscalls a file to probe whether the fd can
+ * be polled: epoll_create1, epoll_ctl, close). */
+typedef struct
 {
-  g_autoptr (EVP_MD_CTX) ctx = digest_begin (algo, error);
-  if (ctx == NULL)
-    return FALSE;
-  g_autofree guint8 *buf = g_malloc (HASH_BUFSIZE);
-  for (;;)
-    {
-      gssize n = g_input_stream_read (stream, buf, HASH_BUFSIZE, cancellable, error);
-      if (n < 0)
-        return FALSE;
-      if (n == 0)
-        break;
-      if (!EVP_DigestUpdate (ctx, buf, n))
-        return oima_throw_openssl (error, "Updating digest");
-    }
-  return digest_end (ctx, out_digest, out_len, error);
-}
+  GInputStream *stream;
+  int fd;
+} Source;
 
-gboolean
-oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,
-              GCancellable *cancellable, GError **error)
+static gssize
+source_read (const Source *src, guint8 *buf, gsize len, GCancellable *cancellable, GError **error)
 {
-  /* read(2) directly: a GUnixInputStream costs three syscalls a file to
-   * probe whether the fd can be polled (epoll_create1, epoll_ctl, close). */
-  g_autoptr (EVP_MD_CTX) ctx = digest_begin (algo, error);
-  if (ctx == NULL)
-    return FALSE;
-  g_autofree guint8 *buf = g_malloc (HASH_BUFSIZE);
+  if (src->stream)
+    return g_input_stream_read (src->stream, buf, len, cancellable, error);
   for (;;)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      ssize_t n = read (fd, buf, HASH_BUFSIZE);
-      if (n < 0 && errno == EINTR)
-        continue;
+        return -1;
+      ssize_t n = read (src->fd, buf, len);
+      if (n >= 0)
+        return n;
+      if (errno != EINTR)
+        return oima_throw_errno (error, "Reading content"), -1;
+    }
+}
+
+static gboolean
+hash_source (OimaHashAlgo algo, const Source *src, guint8 *out_digest, gsize *out_len,
+             GCancellable *cancellable, GError **error)
+{
+  g_autoptr (EVP_MD_CTX) ctx = digest_begin (algo, error);
+  if (ctx == NULL)
+    return FALSE;
+  g_autofree guint8 *buf = g_malloc (HASH_BUFSIZE);
+  for (;;)
+    {
+      gssize n = source_read (src, buf, HASH_BUFSIZE, cancellable, error);
       if (n < 0)
-        return oima_throw_errno (error, "Reading content");
+        return FALSE;
       if (n == 0)
         break;
       if (!EVP_DigestUpdate (ctx, buf, (size_t)n))
         return oima_throw_openssl (error, "Updating digest");
     }
   return digest_end (ctx, out_digest, out_len, error);
+}
+
+gboolean
+oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest, gsize *out_len,
+                  GCancellable *cancellable, GError **error)
+{
+  Source src = { stream, -1 };
+  return hash_source (algo, &src, out_digest, out_len, cancellable, error);
+}
+
+gboolean
+oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,
+              GCancellable *cancellable, GError **error)
+{
+  Source src = { NULL, fd };
+  return hash_source (algo, &src, out_digest, out_len, cancellable, error);
 }
 
 gboolean
