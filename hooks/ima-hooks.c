@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/xattr.h>
 
@@ -77,6 +78,7 @@ ima_hook_pull_commit (OstreeRepo *repo, const char *remote_name, const char *ref
 typedef struct
 {
   char *const *names;
+  gboolean composefs; /* the deployment has a composefs image (.ostree.cfs) */
   guint n_stripped;
 } Strip;
 
@@ -95,6 +97,14 @@ strip_file (int dfd, const char *relpath, const char *path, const struct stat *s
         return FALSE;
       if (value == NULL)
         continue;
+      /* Under composefs only the merged /etc comes from this directory;
+       * everything else is served from the image ostree wrote from the
+       * commit, which a change here would not reach. */
+      if (s->composefs && !g_str_has_prefix (relpath, "etc/"))
+        return oima_throw (error,
+                           "%s: cannot remove %s from a composefs deployment (its image holds "
+                           "the commit's xattrs); strip it at build time",
+                           path, *name);
       if (!broken && !oima_disk_break_hardlink (dfd, relpath, error))
         return FALSE;
       broken = TRUE;
@@ -198,7 +208,7 @@ ima_hook_deploy (OstreeSysroot *sysroot, OstreeDeployment *deployment, int deplo
   OimaDeviceConfig *c = device->config;
   if (c->strip_xattrs[0] != NULL)
     {
-      Strip strip = { c->strip_xattrs, 0 };
+      Strip strip = { c->strip_xattrs, faccessat (deployment_dfd, ".ostree.cfs", F_OK, 0) == 0, 0 };
       if (!oima_disk_walk (deployment_dfd, ".", "/", strip_file, &strip, cancellable, error))
         {
           g_prefix_error (error, "ima: stripping xattrs: ");

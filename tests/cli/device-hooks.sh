@@ -108,6 +108,18 @@ getfattr -n user.vendor "$dep/usr/bin/cat" >/dev/null 2>&1 && fatal "strip-xattr
 iostree --repo=$repo ls -X origin:testos/good /usr/bin/cat | grep -q user.vendor ||
   fatal "strip-xattrs changed the repository object"
 iostree --repo=$repo fsck -q >/dev/null
+# ... but not in a composefs deployment (a .ostree.cfs image next to the
+# checkout): there /usr is served from the image, which holds the
+# commit's xattrs, so the hook refuses rather than pretend.
+cp -a tree tree-cfs
+echo image > tree-cfs/.ostree.cfs
+src_cfs=$(commit_tree build src-cfs tree-cfs)
+run_ok sign-cfs oima sign --repo=build --key vendor.key.pem "$src_cfs" testos/cfs
+run_ok pull-cfs iostree --repo=$repo pull origin testos/cfs
+status=$(iostree admin status --sysroot=sysroot)
+run_fail deploy-cfs iostree admin deploy --sysroot=sysroot --os=testos --karg-none origin:testos/cfs
+assert_error_matches deploy-cfs '/usr/bin/cat: cannot remove user\.vendor from a composefs deployment'
+assert_streq "$(iostree admin status --sysroot=sysroot)" "$status" "a refused composefs deploy changed the deployments"
 status=$(iostree admin status --sysroot=sysroot)
 # warn deploys and reports; off is silent
 conf enforce warn
