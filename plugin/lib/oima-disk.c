@@ -16,14 +16,21 @@
 gboolean
 oima_disk_open_regular (int dfd, const char *relpath, int *out_fd, GError **error)
 {
+  return oima_disk_open_regular_named (dfd, relpath, relpath, out_fd, error);
+}
+
+gboolean
+oima_disk_open_regular_named (int dfd, const char *relpath, const char *name, int *out_fd,
+                              GError **error)
+{
   int fd = openat (dfd, relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
-    return oima_throw_errno (error, relpath);
+    return oima_throw_errno (error, name);
   struct stat st;
   if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     {
       close (fd);
-      return oima_throw (error, "%s: not a regular file", relpath);
+      return oima_throw (error, "%s: not a regular file", name);
     }
   *out_fd = fd;
   return TRUE;

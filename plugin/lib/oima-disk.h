@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 /* Open @relpath under @dfd read-only, without following a symlink and
  * without blocking on a FIFO; anything but a regular file is an error. */
 gboolean oima_disk_open_regular (int dfd, const char *relpath, int *out_fd, GError **error);
+/* The same, with errors naming the file @name (e.g. its path in a tree). */
+gboolean oima_disk_open_regular_named (int dfd, const char *relpath, const char *name, int *out_fd,
+                                       GError **error);
 
 /* The value of xattr @name of @relpath under @dfd (a symlink itself, not its
  * target): TRUE with *@out_value NULL when it has none. */

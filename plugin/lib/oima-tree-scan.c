@@ -101,7 +101,8 @@ oima_scan_file_get_relpath (OimaScanFile *file)
   return file->relpath;
 }
 
-/* The content as a stream: the object, or the file opened afresh. */
+/* The content as a stream: the object, or the file opened afresh.  Errors
+ * name the file by its path in the tree, once. */
 static GInputStream *
 open_content (OimaScanFile *f, GCancellable *cancellable, GError **error)
 {
@@ -109,22 +110,15 @@ open_content (OimaScanFile *f, GCancellable *cancellable, GError **error)
     {
       g_autoptr (GInputStream) in = NULL;
       if (!ostree_repo_load_file (f->scan->repo, f->checksum, &in, NULL, NULL, cancellable, error))
-        return NULL;
+        {
+          oima_prefix_error (error, "%s", f->path);
+          return NULL;
+        }
       return g_steal_pointer (&in);
     }
   int fd = -1;
-  g_autoptr (GError) local_error = NULL;
-  if (!oima_disk_open_regular (f->scan->dfd, f->relpath, &fd, &local_error))
-    {
-      /* Callers name the file by its path in the tree: drop the relative
-       * path the disk helper put first ("usr/bin/x: Permission denied"). */
-      const char *msg = local_error->message;
-      gsize n = strlen (f->relpath);
-      if (strncmp (msg, f->relpath, n) == 0 && strncmp (msg + n, ": ", 2) == 0)
-        msg += n + 2;
-      g_set_error_literal (error, local_error->domain, local_error->code, msg);
-      return NULL;
-    }
+  if (!oima_disk_open_regular_named (f->scan->dfd, f->relpath, f->path, &fd, error))
+    return NULL;
   return g_unix_input_stream_new (fd, TRUE);
 }
 
@@ -148,7 +142,9 @@ oima_scan_file_digest (OimaScanFile *file, OimaHashAlgo algo, guint8 *out_digest
   /* Two files with one content may both get here: both hash it, the
    * result is the same. */
   g_autoptr (GInputStream) in = open_content (file, cancellable, error);
-  if (in == NULL || !oima_hash_stream (algo, in, out_digest, out_len, cancellable, error))
+  if (in == NULL)
+    return FALSE;
+  if (!oima_hash_stream (algo, in, out_digest, out_len, cancellable, error))
     {
       oima_prefix_error (error, "%s", file->path);
       return FALSE;
@@ -168,9 +164,11 @@ oima_scan_file_is_elf (OimaScanFile *file, gboolean *out_is_elf, GCancellable *c
   if (file->size < sizeof elf_magic)
     return TRUE;
   g_autoptr (GInputStream) in = open_content (file, cancellable, error);
+  if (in == NULL)
+    return FALSE;
   guint8 head[sizeof elf_magic];
   gsize n = 0;
-  if (in == NULL || !g_input_stream_read_all (in, head, sizeof head, &n, cancellable, error))
+  if (!g_input_stream_read_all (in, head, sizeof head, &n, cancellable, error))
     {
       oima_prefix_error (error, "%s", file->path);
       return FALSE;
