@@ -149,25 +149,23 @@ digest_end (EVP_MD_CTX *ctx, guint8 *out_digest, gsize *out_len, GError **error)
 
 #define HASH_BUFSIZE (256 * 1024)
 
-/* A source of content: @stream, or @fd read with read(2) directly (a
- * GUnixInputStream costs three syscalls a file to probe whether the fd can
- * be polled: epoll_create1, epoll_ctl, close). */
-typedef struct
-{
-  GInputStream *stream;
-  int fd;
-} Source;
-
 static gssize
-source_read (const Source *src, guint8 *buf, gsize len, GCancellable *cancellable, GError **error)
+stream_read (gpointer data, guint8 *buf, gsize len, GCancellable *cancellable, GError **error)
 {
-  if (src->stream)
-    return g_input_stream_read (src->stream, buf, len, cancellable, error);
+  return g_input_stream_read (data, buf, len, cancellable, error);
+}
+
+/* read(2) directly: a GUnixInputStream costs three syscalls a file to probe
+ * whether the fd can be polled (epoll_create1, epoll_ctl, close). */
+static gssize
+fd_read (gpointer data, guint8 *buf, gsize len, GCancellable *cancellable, GError **error)
+{
+  int fd = GPOINTER_TO_INT (data);
   for (;;)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return -1;
-      ssize_t n = read (src->fd, buf, len);
+      ssize_t n = read (fd, buf, len);
       if (n >= 0)
         return n;
       if (errno != EINTR)
@@ -175,9 +173,9 @@ source_read (const Source *src, guint8 *buf, gsize len, GCancellable *cancellabl
     }
 }
 
-static gboolean
-hash_source (OimaHashAlgo algo, const Source *src, guint8 *out_digest, gsize *out_len,
-             GCancellable *cancellable, GError **error)
+gboolean
+oima_hash_read (OimaHashAlgo algo, OimaHashReadFunc read_func, gpointer data, guint8 *out_digest,
+                gsize *out_len, GCancellable *cancellable, GError **error)
 {
   g_autoptr (EVP_MD_CTX) ctx = digest_begin (algo, error);
   if (ctx == NULL)
@@ -185,7 +183,7 @@ hash_source (OimaHashAlgo algo, const Source *src, guint8 *out_digest, gsize *ou
   g_autofree guint8 *buf = g_malloc (HASH_BUFSIZE);
   for (;;)
     {
-      gssize n = source_read (src, buf, HASH_BUFSIZE, cancellable, error);
+      gssize n = read_func (data, buf, HASH_BUFSIZE, cancellable, error);
       if (n < 0)
         return FALSE;
       if (n == 0)
@@ -200,16 +198,15 @@ gboolean
 oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest, gsize *out_len,
                   GCancellable *cancellable, GError **error)
 {
-  Source src = { stream, -1 };
-  return hash_source (algo, &src, out_digest, out_len, cancellable, error);
+  return oima_hash_read (algo, stream_read, stream, out_digest, out_len, cancellable, error);
 }
 
 gboolean
 oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,
               GCancellable *cancellable, GError **error)
 {
-  Source src = { NULL, fd };
-  return hash_source (algo, &src, out_digest, out_len, cancellable, error);
+  return oima_hash_read (algo, fd_read, GINT_TO_POINTER (fd), out_digest, out_len, cancellable,
+                         error);
 }
 
 gboolean

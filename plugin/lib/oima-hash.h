@@ -50,6 +50,14 @@ gboolean oima_hash_algo_check_signing (OimaHashAlgo algo, gboolean allow_weak, G
 /* The OpenSSL digest for @algo, or NULL if this OpenSSL lacks it. */
 EVP_MD *oima_hash_algo_fetch_md (OimaHashAlgo algo);
 
+/* Reads up to @len bytes into @buf: the count, 0 at the end, -1 with
+ * @error set. */
+typedef gssize (*OimaHashReadFunc) (gpointer data, guint8 *buf, gsize len,
+                                    GCancellable *cancellable, GError **error);
+/* Digest of everything @read_func reads from @data. */
+gboolean oima_hash_read (OimaHashAlgo algo, OimaHashReadFunc read_func, gpointer data,
+                         guint8 *out_digest, gsize *out_len, GCancellable *cancellable,
+                         GError **error);
 gboolean oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest,
                            gsize *out_len, GCancellable *cancellable, GError **error);
 gboolean oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,

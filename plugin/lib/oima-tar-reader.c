@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "oima-tar-reader.h"
 #include "oima-util.h"
 
@@ -323,33 +321,24 @@ oima_tar_reader_next (OimaTarReader *reader, OimaTarEntry *out, GCancellable *ca
     }
 }
 
+/* The current entry's data, as oima_hash_read() reads it. */
+static gssize
+entry_read (gpointer data, guint8 *buf, gsize len, GCancellable *cancellable, GError **error)
+{
+  OimaTarReader *r = data;
+  gsize chunk = MIN (r->remaining, len);
+  if (chunk > 0 && !read_exact (r, buf, chunk, cancellable, error))
+    return -1;
+  r->remaining -= chunk;
+  return (gssize)chunk;
+}
+
 gboolean
 oima_tar_reader_hash (OimaTarReader *reader, OimaHashAlgo algo, guint8 *out_digest, gsize *out_len,
                       GCancellable *cancellable, GError **error)
 {
-  OimaTarReader *r = reader;
-  if (r->path == NULL || r->hashed)
+  if (reader->path == NULL || reader->hashed)
     return oima_throw (error, "no tar entry data to hash");
-  g_autoptr (EVP_MD) md = oima_hash_algo_fetch_md (algo);
-  if (md == NULL)
-    return oima_throw (error, "hash algorithm %s is not available", oima_hash_algo_name (algo));
-  g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
-  if (ctx == NULL || !EVP_DigestInit_ex (ctx, md, NULL))
-    return oima_throw (error, "cannot start a %s digest", oima_hash_algo_name (algo));
-  guint8 buf[65536];
-  r->hashed = TRUE;
-  while (r->remaining > 0)
-    {
-      gsize chunk = MIN (r->remaining, sizeof buf);
-      if (!read_exact (r, buf, chunk, cancellable, error))
-        return FALSE;
-      if (!EVP_DigestUpdate (ctx, buf, chunk))
-        return oima_throw (error, "%s digest failed", oima_hash_algo_name (algo));
-      r->remaining -= chunk;
-    }
-  unsigned int len = 0;
-  if (!EVP_DigestFinal_ex (ctx, out_digest, &len))
-    return oima_throw (error, "%s digest failed", oima_hash_algo_name (algo));
-  *out_len = len;
-  return TRUE;
+  reader->hashed = TRUE;
+  return oima_hash_read (algo, entry_read, reader, out_digest, out_len, cancellable, error);
 }
