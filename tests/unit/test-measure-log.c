@@ -599,6 +599,32 @@ test_ascii_name_with_spaces (void)
   test_entry_clear (&t);
 }
 
+/* sha384 file digests (the main entries cover sha1, sha256 and sha512),
+ * in both formats. */
+static void
+test_sha384_digest (void)
+{
+  TestEntry t = { 0 };
+  guint8 d[48];
+  evp_hash ("SHA384", "perl", 4, d);
+  t.pcr = 10;
+  t.name = "ima-ng";
+  add_digest_ng (&t, "d-ng", "sha384:", d, 48);
+  add_string (&t, "n-ng", "/usr/bin/perl");
+  for (int ascii = 0; ascii <= 1; ascii++)
+    {
+      g_autoptr (GBytes) log = build_log (&t, 1, ascii, "SHA1");
+      g_autoptr (GPtrArray) got
+          = read_all (log, OIMA_MEASURE_LOG_AUTO, OIMA_MEASURE_BANK_AUTO, NULL);
+      g_assert_cmpuint (got->len, ==, 1);
+      OimaMeasureEntry *e = got->pdata[0];
+      g_assert_cmpint (e->digest_algo, ==, OIMA_HASH_SHA384);
+      g_assert_cmpmem (g_bytes_get_data (e->digest, NULL), g_bytes_get_size (e->digest), d, 48);
+      g_assert_true (e->template_hash_ok);
+    }
+  test_entry_clear (&t);
+}
+
 static char *
 fixture_path (const char *name)
 {
@@ -1083,6 +1109,7 @@ main (int argc, char **argv)
   g_test_add_func ("/measure-log/wrong-template-hash", test_wrong_template_hash);
   g_test_add_func ("/measure-log/replay-check-errors", test_replay_check_errors);
   g_test_add_func ("/measure-log/ascii-name-with-spaces", test_ascii_name_with_spaces);
+  g_test_add_func ("/measure-log/sha384-digest", test_sha384_digest);
   g_test_add_func ("/measure-log/fixtures", test_fixtures);
   g_test_add_func ("/measure-log/empty", test_empty_log);
   g_test_add_func ("/measure-log/binary-errors", test_binary_errors);
