@@ -28,7 +28,7 @@ typedef struct
   /* files_changed: objects signed (or taken from the signing cache);
    * files_kept: symlinks, and files already signed (without overwrite). */
   OimaCommitRewriteStats files;
-  guint64 signatures_made;   /* distinct content digests signed */
+  guint64 signatures_made;   /* signatures made (a repeated digest is signed once) */
   guint64 signatures_reused; /* taken from earlier commits instead */
   guint64 evm_removed;       /* security.evm removed: it covered the old security.ima */
   guint64 reencoded;         /* xattr lists re-encoded, signatures kept (of files_changed) */

@@ -1,7 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <string.h>
+
 #include "oima-digest-signer.h"
 #include "oima-util.h"
+
+/* Signatures of the most recent distinct digests, so a digest seen again
+ * (the same bytes at another path, or in another object) is not signed
+ * again, and with ECDSA gets the same value.  Bounded: an OS tree repeats
+ * content within a package, and memory must not grow with the tree. */
+#define MEMO_CAPACITY 4096
+
+typedef struct
+{
+  guint8 digest[OIMA_MAX_DIGEST_SIZE];
+  gsize len;
+  GBytes *ima;
+} MemoEntry;
 
 struct _OimaDigestSigner
 {
@@ -9,10 +24,35 @@ struct _OimaDigestSigner
   OimaHashAlgo algo;
   OimaSigReuse *reuse;
   const OimaPathFilter *hash_only;
-  gint n_hashed; /* atomic */
-  GMutex lock;
-  GHashTable *signatures; /* hex digest -> GBytes */
+  gint n_hashed;     /* atomic */
+  GMutex lock;       /* protects the fields below */
+  GHashTable *memo;  /* MemoEntry (key and value, owned by memo_order) */
+  GQueue memo_order; /* oldest first */
+  guint n_signed;
 };
+
+static guint
+memo_entry_hash (gconstpointer p)
+{
+  const MemoEntry *e = p;
+  guint h = 0;
+  memcpy (&h, e->digest, sizeof h); /* a digest is uniform already */
+  return h;
+}
+
+static gboolean
+memo_entry_equal (gconstpointer a, gconstpointer b)
+{
+  const MemoEntry *x = a, *y = b;
+  return x->len == y->len && memcmp (x->digest, y->digest, x->len) == 0;
+}
+
+static void
+memo_entry_free (MemoEntry *e)
+{
+  g_bytes_unref (e->ima);
+  g_free (e);
+}
 
 OimaDigestSigner *
 oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo)
@@ -21,8 +61,8 @@ oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo)
   self->key = oima_signing_key_ref (key);
   self->algo = algo;
   g_mutex_init (&self->lock);
-  self->signatures
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+  self->memo = g_hash_table_new (memo_entry_hash, memo_entry_equal);
+  g_queue_init (&self->memo_order);
   return self;
 }
 
@@ -30,7 +70,8 @@ void
 oima_digest_signer_free (OimaDigestSigner *signer)
 {
   oima_signing_key_unref (signer->key);
-  g_hash_table_unref (signer->signatures);
+  g_hash_table_unref (signer->memo);
+  g_queue_clear_full (&signer->memo_order, (GDestroyNotify)memo_entry_free);
   g_mutex_clear (&signer->lock);
   g_free (signer);
 }
@@ -65,30 +106,44 @@ oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint
   GBytes *reused = oima_sig_reuse_find (signer->reuse, path, digest, len);
   if (reused)
     return reused;
-  g_autofree char *hex = oima_hex_encode (digest, len);
+  if (len > OIMA_MAX_DIGEST_SIZE)
+    return oima_null_throw (error, "Digest of %" G_GSIZE_FORMAT " bytes is too long", len);
+  MemoEntry probe = { .len = len };
+  memcpy (probe.digest, digest, len);
   g_mutex_lock (&signer->lock);
-  GBytes *cached = g_hash_table_lookup (signer->signatures, hex);
-  if (cached)
-    g_bytes_ref (cached);
+  MemoEntry *hit = g_hash_table_lookup (signer->memo, &probe);
+  GBytes *cached = hit ? g_bytes_ref (hit->ima) : NULL;
   g_mutex_unlock (&signer->lock);
   if (cached)
     return cached;
 
   /* Signing happens outside the lock; two threads racing on one digest
-   * both sign (the result is the same for RSA) and the first one is kept. */
+   * both sign and the first value is kept (ECDSA values differ). */
   GBytes *ima = oima_signing_key_sign_xattr (signer->key, OIMA_XATTR_TYPE_DIGSIG, signer->algo,
                                              digest, len, error);
   if (ima == NULL)
     return NULL;
   g_mutex_lock (&signer->lock);
-  GBytes *existing = g_hash_table_lookup (signer->signatures, hex);
-  if (existing)
+  hit = g_hash_table_lookup (signer->memo, &probe);
+  if (hit)
     {
       g_bytes_unref (ima);
-      ima = g_bytes_ref (existing);
+      ima = g_bytes_ref (hit->ima);
     }
   else
-    g_hash_table_insert (signer->signatures, g_steal_pointer (&hex), g_bytes_ref (ima));
+    {
+      if (g_queue_get_length (&signer->memo_order) >= MEMO_CAPACITY)
+        {
+          MemoEntry *oldest = g_queue_pop_head (&signer->memo_order);
+          g_hash_table_remove (signer->memo, oldest);
+          memo_entry_free (oldest);
+        }
+      MemoEntry *e = g_memdup2 (&probe, sizeof probe);
+      e->ima = g_bytes_ref (ima);
+      g_hash_table_add (signer->memo, e);
+      g_queue_push_tail (&signer->memo_order, e);
+      signer->n_signed++;
+    }
   g_mutex_unlock (&signer->lock);
   return ima;
 }
@@ -97,7 +152,7 @@ guint
 oima_digest_signer_get_n_signed (OimaDigestSigner *signer)
 {
   g_mutex_lock (&signer->lock);
-  guint n = g_hash_table_size (signer->signatures);
+  guint n = signer->n_signed;
   g_mutex_unlock (&signer->lock);
   return n;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * security.ima values for content digests, each distinct digest signed
- * once.  Thread-safe: share one between workers.
+ * security.ima values for content digests.  A digest seen again among the
+ * last few thousand distinct ones is not signed again (same value, even
+ * with ECDSA); memory stays bounded however large the tree.  Thread-safe:
+ * share one between workers.
  */
 #pragma once
 
@@ -18,7 +20,6 @@ OimaDigestSigner *oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo
 void oima_digest_signer_free (OimaDigestSigner *signer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDigestSigner, oima_digest_signer_free)
 
-/* The security.ima value (signature v2) for @digest. */
 /* Take earlier signatures from @reuse (may be NULL; kept alive by the
  * caller for the signer's life) when they are valid for a path. */
 void oima_digest_signer_set_reuse (OimaDigestSigner *signer, OimaSigReuse *reuse);
@@ -33,7 +34,8 @@ guint oima_digest_signer_get_n_hashed (OimaDigestSigner *signer);
 GBytes *oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint8 *digest,
                                  gsize len, GError **error);
 
-/* How many distinct digests were signed. */
+/* How many signatures were made (each distinct digest once while it is
+ * remembered). */
 guint oima_digest_signer_get_n_signed (OimaDigestSigner *signer);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 
+#include "oima-digest-signer.h"
 #include "oima-keygen.h"
 #include "oima-sign-queue.h"
 #include "oima-trust.h"
@@ -74,10 +75,62 @@ test_queue (void)
   remove_tree (dir);
 }
 
+/* A repeated digest is signed once, even with ECDSA (whose signatures
+ * differ each time), but only recent digests are remembered: memory stays
+ * bounded in the size of the tree. */
+static void
+test_digest_memo (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("oima-memo-XXXXXX", &error);
+  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
+  g_assert_true (oima_keygen (dir, &kopts, NULL, &error));
+  g_autofree char *key_path = g_build_filename (dir, "ima-key.pem", NULL);
+  g_autoptr (OimaSigningKey) key = oima_signing_key_load (key_path, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (OimaDigestSigner) signer = oima_digest_signer_new (key, OIMA_HASH_SHA256);
+
+  guint8 first[32] = { 1 };
+  g_autoptr (GBytes) a = oima_digest_signer_sign (signer, "/a", first, 32, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) b = oima_digest_signer_sign (signer, "/b", first, 32, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (a, b));
+  g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 1);
+
+  const guint n = 5000; /* more than the signer remembers */
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 d[32] = { 2 };
+      memcpy (d + 1, &i, sizeof i);
+      g_autoptr (GBytes) s = oima_digest_signer_sign (signer, NULL, d, 32, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 1 + n);
+  /* The most recent one is remembered, the first one is not. */
+  guint8 last[32] = { 2 };
+  guint last_i = n - 1;
+  memcpy (last + 1, &last_i, sizeof last_i);
+  g_autoptr (GBytes) c = oima_digest_signer_sign (signer, NULL, last, 32, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 1 + n);
+  g_autoptr (GBytes) d = oima_digest_signer_sign (signer, "/a", first, 32, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 2 + n);
+
+  /* A digest longer than any algorithm's is refused, not overrun. */
+  guint8 huge[OIMA_MAX_DIGEST_SIZE + 1] = { 0 };
+  g_assert_null (oima_digest_signer_sign (signer, NULL, huge, sizeof huge, &error));
+  g_assert_nonnull (strstr (error->message, "too long"));
+
+  remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sign-queue/ahead", test_queue);
+  g_test_add_func ("/sign-queue/digest-memo", test_digest_memo);
   return g_test_run ();
 }
