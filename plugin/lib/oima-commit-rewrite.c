@@ -22,13 +22,23 @@
  * writing; larger ones are streamed twice. */
 #define SMALL_FILE_MAX (4 * 1024 * 1024)
 
+/* What the rewrite remembers of each distinct selected object for the
+ * whole run: one allocation, so memory grows by little more than a path a
+ * file.  The checksum comes first: the job is its own hash table key. */
+typedef struct
+{
+  char checksum[OSTREE_SHA256_STRING_LEN + 1];
+  gboolean changed;                          /* new_csum is set */
+  guint8 new_csum[OSTREE_SHA256_DIGEST_LEN]; /* the object written for it */
+  char path[];                               /* first path it was seen at */
+} RewriteJob;
+
+/* One object while a worker transforms it. */
 struct _OimaRewriteObject
 {
   OstreeRepo *repo;
-  char *checksum;
-  char *path;         /* first path it was seen at */
-  char *new_checksum; /* NULL: object kept as it is */
-  /* Valid while the transform runs: */
+  RewriteJob *job;
+  char *new_checksum; /* the result; NULL: object kept as it is */
   GFileInfo *info;
   GVariant *xattrs;
   GInputStream *in; /* unread content, or NULL once consumed */
@@ -36,22 +46,19 @@ struct _OimaRewriteObject
   guint64 bytes_hashed;
 };
 
-typedef OimaRewriteObject RewriteJob;
-
 typedef struct
 {
   OstreeRepo *repo;
   const OimaCommitRewriteOptions *options;
-  GHashTable *jobs;     /* src checksum -> RewriteJob, for selected paths */
-  GHashTable *dirtrees; /* checksum -> GVariant, loaded once */
-  GMutex lock;          /* protects stats during the parallel phase */
+  GHashTable *jobs; /* set of RewriteJob (by checksum), for selected paths */
+  GMutex lock;      /* protects stats during the parallel phase */
   OimaCommitRewriteStats stats;
 } Rewrite;
 
 const char *
 oima_rewrite_object_get_path (OimaRewriteObject *object)
 {
-  return object->path;
+  return object->job->path;
 }
 
 OstreeRepo *
@@ -63,7 +70,7 @@ oima_rewrite_object_get_repo (OimaRewriteObject *object)
 const char *
 oima_rewrite_object_get_checksum (OimaRewriteObject *object)
 {
-  return object->checksum;
+  return object->job->checksum;
 }
 
 GFileInfo *
@@ -79,22 +86,13 @@ oima_rewrite_object_get_xattrs (OimaRewriteObject *object)
 }
 
 static void
-rewrite_job_release_content (RewriteJob *job)
+rewrite_object_clear (OimaRewriteObject *object)
 {
-  g_clear_object (&job->info);
-  g_clear_pointer (&job->xattrs, g_variant_unref);
-  g_clear_object (&job->in);
-  g_clear_pointer (&job->content, g_bytes_unref);
-}
-
-static void
-rewrite_job_free (RewriteJob *job)
-{
-  rewrite_job_release_content (job);
-  g_free (job->checksum);
-  g_free (job->path);
-  g_free (job->new_checksum);
-  g_free (job);
+  g_clear_pointer (&object->new_checksum, g_free);
+  g_clear_object (&object->info);
+  g_clear_pointer (&object->xattrs, g_variant_unref);
+  g_clear_object (&object->in);
+  g_clear_pointer (&object->content, g_bytes_unref);
 }
 
 static gboolean
@@ -133,7 +131,7 @@ oima_rewrite_object_hash (OimaRewriteObject *object, OimaHashAlgo algo, guint8 *
   /* A large object, or hashed before: stream it (again). */
   g_autoptr (GInputStream) in = g_steal_pointer (&object->in);
   if (in == NULL
-      && !ostree_repo_load_file (object->repo, object->checksum, &in, NULL, NULL, cancellable,
+      && !ostree_repo_load_file (object->repo, object->job->checksum, &in, NULL, NULL, cancellable,
                                  error))
     return FALSE;
   return oima_hash_stream (algo, in, out_digest, out_len, cancellable, error);
@@ -142,34 +140,35 @@ oima_rewrite_object_hash (OimaRewriteObject *object, OimaHashAlgo algo, guint8 *
 /* The content for the write: what was kept in memory, the unread stream,
  * or the object loaded again. */
 static GInputStream *
-take_content (RewriteJob *job, GCancellable *cancellable, GError **error)
+take_content (OimaRewriteObject *obj, GCancellable *cancellable, GError **error)
 {
-  if (job->content)
-    return g_memory_input_stream_new_from_bytes (job->content);
-  if (job->in)
-    return g_steal_pointer (&job->in);
+  if (obj->content)
+    return g_memory_input_stream_new_from_bytes (obj->content);
+  if (obj->in)
+    return g_steal_pointer (&obj->in);
   g_autoptr (GInputStream) in = NULL;
-  if (!ostree_repo_load_file (job->repo, job->checksum, &in, NULL, NULL, cancellable, error))
+  if (!ostree_repo_load_file (obj->repo, obj->job->checksum, &in, NULL, NULL, cancellable, error))
     return NULL;
   return g_steal_pointer (&in);
 }
 
 static gboolean
-write_new_object (RewriteJob *job, GVariant *new_xattrs, GCancellable *cancellable, GError **error)
+write_new_object (OimaRewriteObject *obj, GVariant *new_xattrs, GCancellable *cancellable,
+                  GError **error)
 {
-  g_autoptr (GInputStream) in = take_content (job, cancellable, error);
+  g_autoptr (GInputStream) in = take_content (obj, cancellable, error);
   if (in == NULL)
     return FALSE;
   g_autoptr (GInputStream) object_stream = NULL;
   guint64 object_len = 0;
-  if (!ostree_raw_file_to_content_stream (in, job->info, new_xattrs, &object_stream, &object_len,
+  if (!ostree_raw_file_to_content_stream (in, obj->info, new_xattrs, &object_stream, &object_len,
                                           cancellable, error))
     return FALSE;
   g_autofree guchar *csum = NULL;
-  if (!ostree_repo_write_content (job->repo, NULL, object_stream, object_len, &csum, cancellable,
+  if (!ostree_repo_write_content (obj->repo, NULL, object_stream, object_len, &csum, cancellable,
                                   error))
     return FALSE;
-  job->new_checksum = ostree_checksum_from_bytes (csum);
+  obj->new_checksum = ostree_checksum_from_bytes (csum);
   return TRUE;
 }
 
@@ -183,54 +182,54 @@ typedef enum
 
 /* The cache's answer for @job, if it passes the transform's check. */
 static gboolean
-try_cache (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellable *cancellable,
+try_cache (Rewrite *rw, OimaRewriteObject *obj, JobResult *out_result, GCancellable *cancellable,
            GError **error)
 {
   const OimaCommitRewriteOptions *opts = rw->options;
-  g_autofree char *cached = oima_sign_cache_lookup (opts->cache, job->checksum);
+  g_autofree char *cached = oima_sign_cache_lookup (opts->cache, obj->job->checksum);
   if (cached == NULL)
     return TRUE;
   gboolean valid = FALSE;
-  if (!opts->cache_check (job, cached, opts->transform_data, &valid, cancellable, error))
+  if (!opts->cache_check (obj, cached, opts->transform_data, &valid, cancellable, error))
     return FALSE;
   if (!valid)
     {
       *out_result = RESULT_CACHE_REJECTED;
       return TRUE;
     }
-  job->new_checksum = g_steal_pointer (&cached);
+  obj->new_checksum = g_steal_pointer (&cached);
   *out_result = RESULT_CACHED;
   return TRUE;
 }
 
 static gboolean
-rewrite_object (Rewrite *rw, RewriteJob *job, JobResult *out_result, GCancellable *cancellable,
-                GError **error)
+rewrite_object (Rewrite *rw, OimaRewriteObject *obj, JobResult *out_result,
+                GCancellable *cancellable, GError **error)
 {
   const OimaCommitRewriteOptions *opts = rw->options;
   *out_result = RESULT_KEPT;
-  if (!ostree_repo_load_file (rw->repo, job->checksum, &job->in, &job->info, &job->xattrs,
+  if (!ostree_repo_load_file (rw->repo, obj->job->checksum, &obj->in, &obj->info, &obj->xattrs,
                               cancellable, error))
     return FALSE;
-  if (g_file_info_get_file_type (job->info) != G_FILE_TYPE_REGULAR)
+  if (g_file_info_get_file_type (obj->info) != G_FILE_TYPE_REGULAR)
     return TRUE;
-  if (job->xattrs == NULL)
-    job->xattrs = oima_xattrs_canonicalize (NULL);
-  if (opts->cache && !try_cache (rw, job, out_result, cancellable, error))
+  if (obj->xattrs == NULL)
+    obj->xattrs = oima_xattrs_canonicalize (NULL);
+  if (opts->cache && !try_cache (rw, obj, out_result, cancellable, error))
     return FALSE;
   if (*out_result == RESULT_CACHED)
     return TRUE;
 
   g_autoptr (GVariant) new_xattrs = NULL;
   gboolean cacheable = FALSE;
-  if (!opts->transform (job, opts->transform_data, &new_xattrs, &cacheable, cancellable, error))
+  if (!opts->transform (obj, opts->transform_data, &new_xattrs, &cacheable, cancellable, error))
     return FALSE;
   if (new_xattrs == NULL)
     return TRUE;
-  if (!write_new_object (job, new_xattrs, cancellable, error))
+  if (!write_new_object (obj, new_xattrs, cancellable, error))
     return FALSE;
   if (opts->cache && cacheable)
-    oima_sign_cache_insert (opts->cache, job->checksum, job->new_checksum);
+    oima_sign_cache_insert (opts->cache, obj->job->checksum, obj->new_checksum);
   if (*out_result != RESULT_CACHE_REJECTED)
     *out_result = RESULT_CHANGED;
   return TRUE;
@@ -241,10 +240,16 @@ rewrite_worker (gpointer task, gpointer user_data, GCancellable *cancellable, GE
 {
   RewriteJob *job = task;
   Rewrite *rw = user_data;
+  OimaRewriteObject obj = { .repo = rw->repo, .job = job };
   JobResult result = RESULT_KEPT;
-  gboolean ok = rewrite_object (rw, job, &result, cancellable, error);
-  guint64 hashed = job->bytes_hashed;
-  rewrite_job_release_content (job);
+  gboolean ok = rewrite_object (rw, &obj, &result, cancellable, error);
+  guint64 hashed = obj.bytes_hashed;
+  if (ok && obj.new_checksum)
+    {
+      ostree_checksum_inplace_to_bytes (obj.new_checksum, job->new_csum);
+      job->changed = TRUE;
+    }
+  rewrite_object_clear (&obj);
   if (!ok)
     {
       g_prefix_error (error, "%s (object %s): ", job->path, job->checksum);
@@ -276,11 +281,11 @@ collect_job (const char *path, const char *checksum, gpointer user_data, GError 
     }
   if (!g_hash_table_contains (rw->jobs, checksum))
     {
-      RewriteJob *job = g_new0 (RewriteJob, 1);
-      job->repo = rw->repo;
-      job->checksum = g_strdup (checksum);
-      job->path = g_strdup (path);
-      g_hash_table_insert (rw->jobs, job->checksum, job);
+      gsize path_len = strlen (path);
+      RewriteJob *job = g_malloc0 (sizeof (RewriteJob) + path_len + 1);
+      g_strlcpy (job->checksum, checksum, sizeof job->checksum);
+      memcpy (job->path, path, path_len + 1);
+      g_hash_table_add (rw->jobs, job);
     }
   return TRUE;
 }
@@ -290,8 +295,11 @@ static char *
 rewrite_tree (Rewrite *walk, const char *dirtree_csum, const char *path, GCancellable *cancellable,
               GError **error)
 {
-  GVariant *tree = oima_dirtree_cache_load (walk->repo, walk->dirtrees, dirtree_csum, error);
-  if (tree == NULL)
+  /* Loaded again rather than kept from the walk: memory must not grow with
+   * the size of the tree. */
+  g_autoptr (GVariant) tree = NULL;
+  if (!ostree_repo_load_variant (walk->repo, OSTREE_OBJECT_TYPE_DIR_TREE, dirtree_csum, &tree,
+                                 error))
     return NULL;
   g_autoptr (GVariant) files = g_variant_get_child_value (tree, 0);
   g_autoptr (GVariant) dirs = g_variant_get_child_value (tree, 1);
@@ -305,8 +313,9 @@ rewrite_tree (Rewrite *walk, const char *dirtree_csum, const char *path, GCancel
       RewriteJob *job = oima_path_filter_matches (walk->options->filter, e.path)
                             ? g_hash_table_lookup (walk->jobs, e.checksum)
                             : NULL;
-      GVariant *csum_v = job && job->new_checksum ? ostree_checksum_to_bytes_v (job->new_checksum)
-                                                  : e.checksum_v;
+      GVariant *csum_v = job && job->changed ? g_variant_new_fixed_array (
+                             G_VARIANT_TYPE_BYTE, job->new_csum, sizeof job->new_csum, 1)
+                                             : e.checksum_v;
       g_variant_builder_add (&files_b, "(s@ay)", e.name, csum_v);
     }
 
@@ -489,8 +498,7 @@ write_trees (Rewrite *rw, const char *root_tree, GCancellable *cancellable, GErr
   if (!in_transaction (rw->repo, error))
     return NULL;
   g_autofree char *new_root = NULL;
-  gboolean ok = oima_tree_walk_cached (rw->repo, root_tree, rw->dirtrees, collect_job, rw,
-                                       cancellable, error)
+  gboolean ok = oima_tree_walk (rw->repo, root_tree, collect_job, rw, cancellable, error)
                 && run_transform (rw, cancellable, error)
                 && (new_root = rewrite_tree (rw, root_tree, "/", cancellable, error)) != NULL
                 && ostree_repo_commit_transaction (rw->repo, NULL, cancellable, error);
@@ -557,8 +565,8 @@ oima_commit_rewrite (OstreeRepo *repo, const char *src_rev, const char *target_r
   Rewrite rw = { 0 };
   rw.repo = repo;
   rw.options = options;
-  rw.jobs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)rewrite_job_free);
-  rw.dirtrees = oima_dirtree_cache_new ();
+  /* Key and value are the job; its checksum string is at its start. */
+  rw.jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&rw.lock);
 
   g_autofree char *new_commit = NULL;
@@ -571,7 +579,6 @@ oima_commit_rewrite (OstreeRepo *repo, const char *src_rev, const char *target_r
   if (ok && out_commit)
     *out_commit = g_steal_pointer (&new_commit);
   g_hash_table_unref (rw.jobs);
-  g_hash_table_unref (rw.dirtrees);
   g_mutex_clear (&rw.lock);
   return ok;
 }

@@ -31,40 +31,14 @@ oima_dirtree_entry_clear (OimaDirtreeEntry *entry)
   g_clear_pointer (&entry->meta_v, g_variant_unref);
 }
 
-GHashTable *
-oima_dirtree_cache_new (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
-}
-
-GVariant *
-oima_dirtree_cache_load (OstreeRepo *repo, GHashTable *cache, const char *checksum, GError **error)
-{
-  GVariant *v = g_hash_table_lookup (cache, checksum);
-  if (v)
-    return v;
-  if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, checksum, &v, error))
-    return NULL;
-  g_hash_table_insert (cache, g_strdup (checksum), v);
-  return v;
-}
-
 static gboolean
-walk_dir (OstreeRepo *repo, const char *dirtree_checksum, const char *path, GHashTable *cache,
+walk_dir (OstreeRepo *repo, const char *dirtree_checksum, const char *path,
           OimaTreeWalkFileFunc func, gpointer user_data, GCancellable *cancellable, GError **error)
 {
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   g_autoptr (GVariant) tree = NULL;
-  if (cache)
-    {
-      GVariant *cached = oima_dirtree_cache_load (repo, cache, dirtree_checksum, error);
-      if (cached == NULL)
-        return FALSE;
-      tree = g_variant_ref (cached);
-    }
-  else if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, dirtree_checksum, &tree,
-                                      error))
+  if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, dirtree_checksum, &tree, error))
     return FALSE;
   g_autoptr (GVariant) files = g_variant_get_child_value (tree, 0);
   g_autoptr (GVariant) dirs = g_variant_get_child_value (tree, 1);
@@ -82,7 +56,7 @@ walk_dir (OstreeRepo *repo, const char *dirtree_checksum, const char *path, GHas
     {
       g_auto (OimaDirtreeEntry) e = { 0 };
       oima_dirtree_entry_get (dirs, i, path, &e);
-      if (!walk_dir (repo, e.checksum, e.path, cache, func, user_data, cancellable, error))
+      if (!walk_dir (repo, e.checksum, e.path, func, user_data, cancellable, error))
         return FALSE;
     }
   return TRUE;
@@ -92,15 +66,7 @@ gboolean
 oima_tree_walk (OstreeRepo *repo, const char *dirtree_checksum, OimaTreeWalkFileFunc func,
                 gpointer user_data, GCancellable *cancellable, GError **error)
 {
-  return walk_dir (repo, dirtree_checksum, "/", NULL, func, user_data, cancellable, error);
-}
-
-gboolean
-oima_tree_walk_cached (OstreeRepo *repo, const char *dirtree_checksum, GHashTable *cache,
-                       OimaTreeWalkFileFunc func, gpointer user_data, GCancellable *cancellable,
-                       GError **error)
-{
-  return walk_dir (repo, dirtree_checksum, "/", cache, func, user_data, cancellable, error);
+  return walk_dir (repo, dirtree_checksum, "/", func, user_data, cancellable, error);
 }
 
 gboolean

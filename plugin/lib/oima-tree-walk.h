@@ -17,19 +17,6 @@ typedef gboolean (*OimaTreeWalkFileFunc) (const char *path, const char *checksum
 gboolean oima_tree_walk (OstreeRepo *repo, const char *dirtree_checksum, OimaTreeWalkFileFunc func,
                          gpointer user_data, GCancellable *cancellable, GError **error);
 
-/* The same walk, keeping every dirtree it loads in @cache (from
- * oima_dirtree_cache_new) for a later pass over the same tree. */
-gboolean oima_tree_walk_cached (OstreeRepo *repo, const char *dirtree_checksum, GHashTable *cache,
-                                OimaTreeWalkFileFunc func, gpointer user_data,
-                                GCancellable *cancellable, GError **error);
-
-/* checksum -> dirtree GVariant */
-GHashTable *oima_dirtree_cache_new (void);
-
-/* The dirtree @checksum, from @cache or loaded into it (owned by @cache). */
-GVariant *oima_dirtree_cache_load (OstreeRepo *repo, GHashTable *cache, const char *checksum,
-                                   GError **error);
-
 /* Resolve @rev to a complete commit; @out_root_tree gets its root dirtree. */
 gboolean oima_resolve_commit (OstreeRepo *repo, const char *rev, char **out_commit,
                               GVariant **out_commit_variant, char **out_root_tree, GError **error);
