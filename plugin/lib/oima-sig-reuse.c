@@ -1,14 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <string.h>
+
 #include "oima-sig-reuse.h"
 #include "oima-tree-walk.h"
 #include "oima-xattrs.h"
+
+/* A path's candidate: the object holding the value, not the value (a
+ * signature is ten times the size of a checksum, and a rebuild of a large
+ * tree would hold one for every file).  One allocation; the path is the
+ * hash table's key. */
+typedef struct
+{
+  OstreeRepo *repo;
+  char checksum[OSTREE_SHA256_STRING_LEN + 1];
+  char path[];
+} Candidate;
 
 struct _OimaSigReuse
 {
   OimaSigningKey *key;
   OimaHashAlgo algo;
-  GHashTable *by_path; /* path -> GBytes security.ima; read-only once shared */
+  GHashTable *by_path; /* path -> Candidate; read-only once shared */
+  GPtrArray *repos;    /* the repositories candidates point into */
   gint n_reused;       /* atomic */
 };
 
@@ -25,8 +39,8 @@ oima_sig_reuse_new (OimaSigningKey *key, OimaHashAlgo algo)
   OimaSigReuse *self = g_new0 (OimaSigReuse, 1);
   self->key = oima_signing_key_ref (key);
   self->algo = algo;
-  self->by_path
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+  self->by_path = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  self->repos = g_ptr_array_new_with_free_func (g_object_unref);
   return self;
 }
 
@@ -35,7 +49,23 @@ oima_sig_reuse_free (OimaSigReuse *reuse)
 {
   oima_signing_key_unref (reuse->key);
   g_hash_table_unref (reuse->by_path);
+  g_ptr_array_unref (reuse->repos);
   g_free (reuse);
+}
+
+/* The security.ima of regular file object @checksum, or NULL. */
+static gboolean
+load_ima (OstreeRepo *repo, const char *checksum, GBytes **out_ima, GCancellable *cancellable,
+          GError **error)
+{
+  *out_ima = NULL;
+  g_autoptr (GVariant) xattrs = NULL;
+  g_autoptr (GFileInfo) info = NULL;
+  if (!ostree_repo_load_file (repo, checksum, NULL, &info, &xattrs, cancellable, error))
+    return FALSE;
+  if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR)
+    *out_ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+  return TRUE;
 }
 
 /* Only values this key could have made are worth keeping. */
@@ -52,15 +82,17 @@ static gboolean
 add_file (const char *path, const char *checksum, gpointer user_data, GError **error)
 {
   AddWalk *w = user_data;
-  g_autoptr (GVariant) xattrs = NULL;
-  g_autoptr (GFileInfo) info = NULL;
-  if (!ostree_repo_load_file (w->repo, checksum, NULL, &info, &xattrs, w->cancellable, error))
+  g_autoptr (GBytes) ima = NULL;
+  if (!load_ima (w->repo, checksum, &ima, w->cancellable, error))
     return FALSE;
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+  if (ima == NULL || !is_candidate (w->reuse, ima))
     return TRUE;
-  g_autoptr (GBytes) ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
-  if (ima && is_candidate (w->reuse, ima))
-    g_hash_table_replace (w->reuse->by_path, g_strdup (path), g_steal_pointer (&ima));
+  gsize path_len = strlen (path);
+  Candidate *c = g_malloc (sizeof (Candidate) + path_len + 1);
+  c->repo = w->repo;
+  g_strlcpy (c->checksum, checksum, sizeof c->checksum);
+  memcpy (c->path, path, path_len + 1);
+  g_hash_table_replace (w->reuse->by_path, c->path, c);
   return TRUE;
 }
 
@@ -71,6 +103,8 @@ oima_sig_reuse_add_commit (OimaSigReuse *reuse, OstreeRepo *repo, const char *re
   g_autofree char *root_tree = NULL;
   if (!oima_resolve_commit (repo, rev, NULL, NULL, &root_tree, error))
     return FALSE;
+  if (!g_ptr_array_find (reuse->repos, repo, NULL))
+    g_ptr_array_add (reuse->repos, g_object_ref (repo));
   AddWalk w = { reuse, repo, cancellable };
   return oima_tree_walk (repo, root_tree, add_file, &w, cancellable, error);
 }
@@ -80,13 +114,17 @@ oima_sig_reuse_find (OimaSigReuse *reuse, const char *path, const guint8 *digest
 {
   if (reuse == NULL || path == NULL)
     return NULL;
-  GBytes *ima = g_hash_table_lookup (reuse->by_path, path);
-  if (ima == NULL
+  Candidate *c = g_hash_table_lookup (reuse->by_path, path);
+  if (c == NULL)
+    return NULL;
+  /* Read again from the object; one that went away is simply not reused. */
+  g_autoptr (GBytes) ima = NULL;
+  if (!load_ima (c->repo, c->checksum, &ima, NULL, NULL) || ima == NULL
       || !oima_signing_key_made (reuse->key, ima, OIMA_XATTR_TYPE_DIGSIG, reuse->algo, digest,
                                  digest_len))
     return NULL;
   g_atomic_int_inc (&reuse->n_reused);
-  return g_bytes_ref (ima);
+  return g_steal_pointer (&ima);
 }
 
 guint

@@ -29,8 +29,10 @@ OimaSigReuse *oima_sig_reuse_new (OimaSigningKey *key, OimaHashAlgo algo);
 void oima_sig_reuse_free (OimaSigReuse *reuse);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaSigReuse, oima_sig_reuse_free)
 
-/* Remember the security.ima of every regular file of @rev that this key
- * could have made.  Call before sharing @reuse between threads. */
+/* Remember, by path, the objects of @rev whose security.ima this key could
+ * have made (the value is read again from the object when it is wanted;
+ * @repo is kept alive).  A later commit's candidate for a path replaces an
+ * earlier one's.  Call before sharing @reuse between threads. */
 gboolean oima_sig_reuse_add_commit (OimaSigReuse *reuse, OstreeRepo *repo, const char *rev,
                                     GCancellable *cancellable, GError **error);
 
