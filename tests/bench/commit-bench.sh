@@ -50,7 +50,7 @@ now() { date +%s.%N; }
 # time_commit ARGS...: wall time of one commit into a fresh repo.
 time_commit() {
   local t0 t1
-  rm -rf repo && patched --repo=repo init --mode="$MODE"
+  bench_trash repo && patched --repo=repo init --mode="$MODE"
   sync
   t0=$(now)
   patched --repo=repo commit -b b --tree="$tree" "$@" >/dev/null
@@ -59,8 +59,8 @@ time_commit() {
 }
 min() { awk -v a="$1" -v b="$2" 'BEGIN {print (a == "" || b < a) ? b : a}'; }
 
-# The variants take turns in every round (the file system's cost of
-# creating inodes drifts as repos are made and deleted); best of RUNS each.
+# The variants take turns in every round; best of RUNS each.  Old repos
+# go to the trash, not away (bench_trash: ext4's recently_deleted).
 sign=(--ima-sign --ima-key=key.key.pem --ima-cert=key.cert.pem)
 base= signed= signed1= noahead=
 for r in $(seq 1 "$RUNS"); do

@@ -62,7 +62,6 @@ oima_setup_tmpdir
 NCPU=$(nproc)
 gen_key rsa2048 key
 gen_key p256 eckey
-mkdir trash
 
 # run LABEL CMD...: time and peak RSS (KiB) of CMD, appended to results.
 run() {
@@ -75,21 +74,9 @@ run() {
   }
   echo "$TREE $label $(cat time.out)" >>results
 }
-# Nothing is deleted between measurements.  ext4 keeps a deleted inode
-# from being reused for up to 5 minutes, and until then every new inode
-# (each O_TMPFILE ostree writes an object through) scans past the deleted
-# ones in recently_deleted(): measured here, a 1.3 s `ostree commit` of
-# minbase took 3.2 to 6.4 s of mostly system time after an `rm -rf` of a
-# few repositories.  Old trees are moved to trash/, deleted on exit; after
-# deleting big trees yourself, wait 5 minutes before a run.
-TRASHN=0
-trash() {
-  local p
-  for p; do
-    [ ! -e "$p" ] || mv "$p" "trash/$((TRASHN += 1))"
-  done
-}
-fresh() { trash "$1" && cp -al base "$1"; }
+# Nothing is deleted between measurements (bench_trash: ext4's
+# recently_deleted); the temp dir goes on exit.
+fresh() { bench_trash "$1" && cp -al base "$1"; }
 # Before every measurement: write back what the last one left dirty (and
 # with --cold, drop the page cache: every variant then reads from disk).
 drop_caches() {
@@ -119,7 +106,7 @@ for TREE in ${TREES//,/ }; do
   large) rootfs=$(oima_large_rootfs) ;;
   *) echo "unknown tree $TREE" >&2; exit 2 ;;
   esac
-  trash base co-src && ostree --repo=base init --mode=bare
+  bench_trash base co-src && ostree --repo=base init --mode=bare
   ostree --repo=base commit -b src --tree=dir="$rootfs" --no-bindings >/dev/null
   ostree --repo=base checkout --force-copy src co-src
   nfiles=$(find co-src -type f | wc -l)
@@ -130,26 +117,26 @@ for TREE in ${TREES//,/ }; do
     info "$TREE: round $r/$ROUNDS"
     fresh r; drop_caches; run sign "$OSTREE_IMA" sign --repo=r --key key.key.pem --no-cache --no-reuse src signed
     fresh r; drop_caches; run hash-only "$OSTREE_IMA" sign --repo=r --key key.key.pem --no-cache --no-reuse --hash-only src hashed
-    fresh r; trash co; drop_caches; run per-file bash -c per_file
-    fresh r; trash co; drop_caches; run evmctl-r bash -c evmctl_r
+    fresh r; bench_trash co; drop_caches; run per-file bash -c per_file
+    fresh r; bench_trash co; drop_caches; run evmctl-r bash -c evmctl_r
     if [ $PATCHED = 1 ]; then
       # (the patched ostree with the plugin, as bench_use_patched_ostree's
       # `patched`, but as a program /usr/bin/time can run)
       P=(env LD_LIBRARY_PATH="$_BENCH_OSTREE/lib" OSTREE_PLUGIN_PATH="$_BENCH_PLUGIN_DIR" "$_BENCH_OSTREE/bin/ostree")
       for mode in bare archive; do
-        trash c && "${P[@]}" init --repo=c --mode=$mode && drop_caches
+        bench_trash c && "${P[@]}" init --repo=c --mode=$mode && drop_caches
         run "commit-$mode" "${P[@]}" commit --repo=c -b x --tree=dir=co-src --no-bindings
-        trash c && "${P[@]}" init --repo=c --mode=$mode && drop_caches
+        bench_trash c && "${P[@]}" init --repo=c --mode=$mode && drop_caches
         run "commit-signed-$mode" "${P[@]}" commit --repo=c -b x --tree=dir=co-src --no-bindings \
           --ima-sign --ima-key=key.key.pem
       done
       # The same with a P-256 key: the signatures cost about a tenth.
-      trash c && "${P[@]}" init --repo=c --mode=bare && drop_caches
+      bench_trash c && "${P[@]}" init --repo=c --mode=bare && drop_caches
       run commit-signed-p256-bare "${P[@]}" commit --repo=c -b x --tree=dir=co-src --no-bindings \
         --ima-sign --ima-key=eckey.key.pem
     fi
   done
-  trash r co c
+  bench_trash r co c
 done
 
 # The CPU floor: sha256 over the bytes plus one RSA-2048 signature a file,
@@ -175,7 +162,9 @@ while read -r TREE nfiles bytes; do
     rss=$(stat_of "$TREE" "$v" 4)
     case $v in
     per-file | evmctl-r) ratio=$(awk -v a="$t" -v b="$sign" 'BEGIN {printf "sign is %.1fx faster", a / b}') ;;
-    hash-only) ratio=$(awk -v a="$sign" -v h="$t" -v f="$floor" 'BEGIN {m = h > f ? h : f; printf "sign = %.2fx of the floor (max of this and the CPU floor %.2f s)", a / m, f}') ;;
+    hash-only) ratio=$(awk -v a="$sign" -v h="$t" -v f="$floor" -v n="$nfiles" -v r="$rsa_sps" -v c="$NCPU" \
+      'BEGIN {m = h > f ? h : f; s = h + n / r / c
+        printf "sign = %.2fx of the floor (max of this and the CPU floor %.2f s); %.2fx of this write plus the signatures over the cores (%.2f s)", a / m, f, a / s, s}') ;;
     commit-signed-*) ratio=$(awk -v a="$t" -v b="$(stat_of "$TREE" "commit-${v##*-}" 3)" 'BEGIN {printf "%.2fx the unsigned commit", a / b}') ;;
     *) ratio= ;;
     esac
@@ -191,7 +180,7 @@ if [ $SCALE = 1 ]; then
   echo "| scale | files | MiB | sign wall s | per file ms | MiB/s | peak RSS MiB | ostree commit peak RSS MiB |"
   echo "|---|---|---|---|---|---|---|---|"
   for n in 5000 25000 100000 big; do
-    trash tree base && mkdir -p tree
+    bench_trash tree base && mkdir -p tree
     if [ "$n" = big ]; then
       gen_bytes big $((2048 * 1048576)) >tree/big
       n=1
@@ -207,8 +196,8 @@ if [ $SCALE = 1 ]; then
     read -r t k < <(awk -v t="$TREE" '$1 == t && $2 == "sign" {print $3, $4}' results)
     read -r ck < <(awk -v t="$TREE" '$1 == t && $2 == "commit" {print $4}' results)
     awk -v n="$n" -v b="$bytes" -v t="$t" -v k="$k" -v ck="$ck" \
-      'BEGIN {printf "| %s | %d | %d | %.2f | %.3f | %.0f | %.0f | %.0f |\n", (n == 1 ? "one file" : n " files"), n, b / 1048576, t, t * 1000 / n, b / 1048576 / t, k / 1024, ck / 1024}'
-    trash tree base r
+      'BEGIN {printf "| %s | %d | %d | %.2f | %s | %.0f | %.0f | %.0f |\n", (n == 1 ? "one file" : n " files"), n, b / 1048576, t, (n == 1 ? "" : sprintf("%.3f", t * 1000 / n)), b / 1048576 / t, k / 1024, ck / 1024}'
+    bench_trash tree base r
   done
   # Memory per file: the slope from 5k to 100k files.
   awk '$1 == "scale-5000" || $1 == "scale-100000" {k[$1 " " $2] = $4}

@@ -64,7 +64,7 @@ oima_serve_http "$TEST_TMPDIR"
 # new_sysroot: a fresh sysroot (and repository) that trusts the vendor and
 # refuses what appraise_tcb would deny.
 new_sysroot() {
-  rm -rf sysroot
+  bench_trash sysroot
   mkdir sysroot
   patched admin init-fs sysroot >/dev/null
   patched admin os-init --sysroot=sysroot os >/dev/null

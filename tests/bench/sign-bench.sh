@@ -59,9 +59,10 @@ make_repo "$MODE" base
 commit_tree base src tree >/dev/null
 src=$(ostree --repo=base rev-parse src)
 
-# fresh copy of the repo for every measurement (no object already present)
+# fresh copy of the repo for every measurement (no object already present);
+# old ones go to the trash, not away (bench_trash: ext4's recently_deleted)
 fresh_repo() {
-  rm -rf "$1"
+  bench_trash "$1"
   cp -a base "$1"
 }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
@@ -86,7 +87,7 @@ baseline() {
   ostree --repo=r-base commit --branch=evmctl --tree=dir=co --subject=evmctl-per-file \
     --timestamp=2024-01-01T00:00:00Z >/dev/null
   t1=$(now)
-  rm -rf co
+  bench_trash co
   record evmctl-per-file "$(elapsed "$t0" "$t1")"
 }
 
