@@ -20,7 +20,8 @@
 # OpenSSL's sha256 speed + files x RSA-2048 sign time, over the cores).
 # --scale adds `ostree-ima sign` on synthetic trees of 5k, 25k and 100k
 # small files and on one 2 GiB file: time and peak RSS against the work,
-# next to the peak RSS of stock `ostree commit` of the same tree.
+# next to the peak RSS of stock `ostree commit` of the same tree (and of
+# `ostree commit --ima-sign`, with --ostree/--plugin-dir).
 #
 # Usage: tests/bench/os-bench.sh [--trees minbase,large] [--rounds N]
 #          [--ostree PREFIX --plugin-dir DIR] [--scale] [--cold]
@@ -177,8 +178,9 @@ if [ $SCALE = 1 ]; then
   # The baseline for memory: stock `ostree commit` of the same tree keeps
   # a record of every file too (its mutable tree).
   echo
-  echo "| scale | files | MiB | sign wall s | per file ms | MiB/s | peak RSS MiB | ostree commit peak RSS MiB |"
-  echo "|---|---|---|---|---|---|---|---|"
+  # With the patched ostree, also `ostree commit --ima-sign` of the tree.
+  echo "| scale | files | MiB | sign wall s | per file ms | MiB/s | peak RSS MiB | ostree commit peak RSS MiB | commit --ima-sign peak RSS MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for n in 5000 25000 100000 big; do
     bench_trash tree base && mkdir -p tree
     if [ "$n" = big ]; then
@@ -193,14 +195,24 @@ if [ $SCALE = 1 ]; then
     run commit ostree --repo=base commit -b src --tree=dir=tree --no-bindings
     bytes=$(du -sb tree | cut -f1)
     fresh r; drop_caches; run sign "$OSTREE_IMA" sign --repo=r --key key.key.pem --no-cache --no-reuse src signed
+    sk=
+    if [ $PATCHED = 1 ]; then
+      P=(env LD_LIBRARY_PATH="$_BENCH_OSTREE/lib" OSTREE_PLUGIN_PATH="$_BENCH_PLUGIN_DIR" "$_BENCH_OSTREE/bin/ostree")
+      "${P[@]}" init --repo=c --mode=bare && drop_caches
+      run commit-signed "${P[@]}" commit --repo=c -b x --tree=dir=tree --no-bindings --ima-sign --ima-key=key.key.pem
+      read -r sk < <(awk -v t="$TREE" '$1 == t && $2 == "commit-signed" {print $4}' results)
+    fi
     read -r t k < <(awk -v t="$TREE" '$1 == t && $2 == "sign" {print $3, $4}' results)
     read -r ck < <(awk -v t="$TREE" '$1 == t && $2 == "commit" {print $4}' results)
-    awk -v n="$n" -v b="$bytes" -v t="$t" -v k="$k" -v ck="$ck" \
-      'BEGIN {printf "| %s | %d | %d | %.2f | %s | %.0f | %.0f | %.0f |\n", (n == 1 ? "one file" : n " files"), n, b / 1048576, t, (n == 1 ? "" : sprintf("%.3f", t * 1000 / n)), b / 1048576 / t, k / 1024, ck / 1024}'
-    bench_trash tree base r
+    awk -v n="$n" -v b="$bytes" -v t="$t" -v k="$k" -v ck="$ck" -v sk="$sk" \
+      'BEGIN {printf "| %s | %d | %d | %.2f | %s | %.0f | %.0f | %.0f | %s |\n", (n == 1 ? "one file" : n " files"), n, b / 1048576, t, (n == 1 ? "" : sprintf("%.3f", t * 1000 / n)), b / 1048576 / t, k / 1024, ck / 1024, (sk == "" ? "" : sprintf("%.0f", sk / 1024))}'
+    bench_trash tree base r c
   done
   # Memory per file: the slope from 5k to 100k files.
   awk '$1 == "scale-5000" || $1 == "scale-100000" {k[$1 " " $2] = $4}
-    END {printf "\nPeak RSS grows %.2f KiB a file for ostree-ima sign, %.2f KiB a file for ostree commit (5k to 100k files).\n",
-      (k["scale-100000 sign"] - k["scale-5000 sign"]) / 95000, (k["scale-100000 commit"] - k["scale-5000 commit"]) / 95000}' results
+    END {printf "\nPeak RSS grows %.2f KiB a file for ostree-ima sign, %.2f KiB a file for ostree commit",
+      (k["scale-100000 sign"] - k["scale-5000 sign"]) / 95000, (k["scale-100000 commit"] - k["scale-5000 commit"]) / 95000
+      if (k["scale-100000 commit-signed"] != "")
+        printf ", %.2f KiB a file for ostree commit --ima-sign", (k["scale-100000 commit-signed"] - k["scale-5000 commit-signed"]) / 95000
+      printf " (5k to 100k files).\n"}' results
 fi
