@@ -611,12 +611,13 @@ patched() {
 # 6.4 s, mostly system time, after an `rm -rf` of a few repositories.  The
 # temp dir, trash/ with it, is deleted on exit; after deleting big trees
 # yourself, wait 5 minutes before a benchmark.
-_BENCH_TRASHN=0
+# (Safe in subshells: each path gets a directory of its own.)
 bench_trash() {
-  local p
+  local p t
   mkdir -p trash
   for p; do
-    [ ! -e "$p" ] || mv "$p" "trash/$((_BENCH_TRASHN += 1))"
+    [ -e "$p" ] || continue
+    t=$(mktemp -d trash/XXXXXX) && mv "$p" "$t/"
   done
 }
 
