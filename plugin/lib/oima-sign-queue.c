@@ -240,3 +240,9 @@ oima_sign_queue_sign_digest (OimaSignQueue *queue, const char *path, const guint
 {
   return oima_digest_signer_sign (queue->signer, path, digest, len, error);
 }
+
+guint
+oima_sign_queue_get_n_signed (OimaSignQueue *queue)
+{
+  return oima_digest_signer_get_n_signed (queue->signer);
+}

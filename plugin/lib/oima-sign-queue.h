@@ -65,4 +65,8 @@ GBytes *oima_sign_queue_sign_stream (OimaSignQueue *queue, const char *path, GIn
 GBytes *oima_sign_queue_sign_digest (OimaSignQueue *queue, const char *path, const guint8 *digest,
                                      gsize len, GError **error);
 
+/* How many signatures were made (each distinct digest once while the
+ * queue remembers it: see oima-digest-signer.h). */
+guint oima_sign_queue_get_n_signed (OimaSignQueue *queue);
+
 G_END_DECLS

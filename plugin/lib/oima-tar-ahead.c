@@ -6,6 +6,11 @@
 #include "oima-tar-reader.h"
 #include "oima-util.h"
 
+/* Files the thread may sign before the importer takes them: well inside
+ * the digest signer's memory of recent signatures, or the importer would
+ * find them forgotten and sign again (and memory would grow with it). */
+#define WINDOW 1024
+
 struct _OimaTarAhead
 {
   OimaSignQueue *queue;
@@ -14,9 +19,25 @@ struct _OimaTarAhead
   const OimaPathFilter *select;
   GCancellable *cancellable;
   GThread *thread;
-  guint n_signed; /* written by the thread, read after the join */
   char *error;
+
+  GMutex lock; /* protects what follows */
+  GCond cond;
+  guint n_signed; /* by the thread */
+  guint n_taken;  /* by the importer */
 };
+
+/* Wait until the importer is less than WINDOW files behind, or stop. */
+static gboolean
+wait_for_importer (OimaTarAhead *self, GError **error)
+{
+  g_mutex_lock (&self->lock);
+  while (self->n_signed >= self->n_taken + WINDOW
+         && !g_cancellable_is_cancelled (self->cancellable))
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  return !g_cancellable_set_error_if_cancelled (self->cancellable, error);
+}
 
 /* "/" + the path as ostree's tar import makes it relative. */
 static char *
@@ -56,6 +77,8 @@ read_ahead (OimaTarAhead *self, GError **error)
       g_autofree char *path = commit_path (e.path);
       if (self->select && !oima_path_filter_matches (self->select, path))
         continue;
+      if (!wait_for_importer (self, error))
+        return FALSE;
       guint8 digest[OIMA_MAX_DIGEST_SIZE];
       gsize len = 0;
       if (!oima_tar_reader_hash (reader, self->algo, digest, &len, self->cancellable, error))
@@ -63,7 +86,9 @@ read_ahead (OimaTarAhead *self, GError **error)
       g_autoptr (GBytes) ima = oima_sign_queue_sign_digest (self->queue, path, digest, len, error);
       if (ima == NULL)
         return FALSE;
+      g_mutex_lock (&self->lock);
       self->n_signed++;
+      g_mutex_unlock (&self->lock);
     }
 }
 
@@ -87,6 +112,8 @@ oima_tar_ahead_start (OimaSignQueue *queue, OimaHashAlgo algo, const char *archi
   self->archive_path = g_strdup (archive_path);
   self->select = select;
   self->cancellable = g_cancellable_new ();
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
   self->thread = g_thread_new ("oima-tar-ahead", thread_main, self);
   return self;
 }
@@ -97,6 +124,9 @@ oima_tar_ahead_stop (OimaTarAhead *ahead)
   if (ahead->thread == NULL)
     return;
   g_cancellable_cancel (ahead->cancellable);
+  g_mutex_lock (&ahead->lock);
+  g_cond_broadcast (&ahead->cond);
+  g_mutex_unlock (&ahead->lock);
   g_thread_join (g_steal_pointer (&ahead->thread));
 }
 
@@ -107,13 +137,27 @@ oima_tar_ahead_free (OimaTarAhead *ahead)
   g_clear_object (&ahead->cancellable);
   g_free (ahead->archive_path);
   g_free (ahead->error);
+  g_mutex_clear (&ahead->lock);
+  g_cond_clear (&ahead->cond);
   g_free (ahead);
+}
+
+void
+oima_tar_ahead_taken (OimaTarAhead *ahead)
+{
+  g_mutex_lock (&ahead->lock);
+  ahead->n_taken++;
+  g_cond_signal (&ahead->cond);
+  g_mutex_unlock (&ahead->lock);
 }
 
 guint
 oima_tar_ahead_get_n_signed (OimaTarAhead *ahead)
 {
-  return ahead->n_signed;
+  g_mutex_lock (&ahead->lock);
+  guint n = ahead->n_signed;
+  g_mutex_unlock (&ahead->lock);
+  return n;
 }
 
 const char *

@@ -4,11 +4,14 @@
  * the archive (oima-tar-reader.h), hashes each selected file as it streams
  * past and signs the digest into the sign queue's shared cache, so that
  * the importer, which hashes the same content again when it gets there,
- * finds the signature made.  Memory does not grow with file sizes; the
- * cache holds one value per distinct digest.
+ * finds the signature made.  The thread stays at most about a thousand
+ * files ahead of the importer, so that those signatures are still in the
+ * cache (which remembers the last few thousand) when asked for; memory
+ * grows neither with file sizes nor with the archive.
  *
  *   g_autoptr (OimaTarAhead) ahead = oima_tar_ahead_start (queue, algo, "os.tar", select);
- *   ... import the archive, signing with oima_sign_queue_sign_stream() ...
+ *   ... import the archive: for each selected file, sign with
+ *       oima_sign_queue_sign_stream(), then oima_tar_ahead_taken (ahead) ...
  *   oima_tar_ahead_stop (ahead);   (also done by _free)
  *
  * Best effort: an archive it cannot read (a compression other than gzip,
@@ -29,6 +32,9 @@ typedef struct _OimaTarAhead OimaTarAhead;
 /* @queue and @select (may be NULL: every file) must outlive the read-ahead. */
 OimaTarAhead *oima_tar_ahead_start (OimaSignQueue *queue, OimaHashAlgo algo,
                                     const char *archive_path, const OimaPathFilter *select);
+/* The importer has signed one more selected file of the archive (lets
+ * the thread read further).  Thread-safe. */
+void oima_tar_ahead_taken (OimaTarAhead *ahead);
 /* Cancel and wait for the thread. */
 void oima_tar_ahead_stop (OimaTarAhead *ahead);
 void oima_tar_ahead_free (OimaTarAhead *ahead);

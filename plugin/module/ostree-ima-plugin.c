@@ -9,7 +9,8 @@
  *    path) or every content object of a ref= tree (by checksum) on the
  *    sign queue, whose worker threads hash and sign while ostree writes;
  *    read a tar= archive (not stdin) on a thread of its own that signs
- *    each file's digest into the queue's cache (oima-tar-ahead.h);
+ *    each file's digest into the queue's cache, at most about a thousand
+ *    files ahead of ostree's import (oima-tar-ahead.h);
  *  - commit_file_xattrs: take the file's security.ima from the queue (or
  *    sign it now, from the cache for tar= files read ahead) and merge it
  *    into ostree's final xattrs, canonically sorted with NUL-terminated
@@ -97,15 +98,16 @@ typedef struct
   OimaSigningKey *key;
   OimaHashAlgo algo;
   OimaSignQueue *queue;
-  OimaSigReuse *reuse;        /* outlives the queue */
-  OimaPathFilter *hash_only;  /* outlives the queue */
-  OimaPathFilter *select;     /* --ima-include/--ima-exclude; NULL: every file */
-  guint tree_serial;          /* ids of read-ahead work are "<serial>:<path>" */
-  GArray *tree_dfds;          /* dfds the queue reads relative to, closed at the end */
-  int current_dfd;            /* dup of the current dir= tree, or -1 */
-  GHashTable *by_object;      /* source checksum -> GBytes security.ima (ref= trees) */
-  GHashTable *objects_queued; /* source checksums pushed on the queue */
-  GPtrArray *tar_aheads;      /* OimaTarAhead of tar= trees, stopped before the queue goes */
+  OimaSigReuse *reuse;         /* outlives the queue */
+  OimaPathFilter *hash_only;   /* outlives the queue */
+  OimaPathFilter *select;      /* --ima-include/--ima-exclude; NULL: every file */
+  guint tree_serial;           /* ids of read-ahead work are "<serial>:<path>" */
+  GArray *tree_dfds;           /* dfds the queue reads relative to, closed at the end */
+  int current_dfd;             /* dup of the current dir= tree, or -1 */
+  GHashTable *by_object;       /* source checksum -> GBytes security.ima (ref= trees) */
+  GHashTable *objects_queued;  /* source checksums pushed on the queue */
+  GPtrArray *tar_aheads;       /* OimaTarAhead of tar= trees, stopped before the queue goes */
+  OimaTarAhead *current_ahead; /* of the tree being imported, or NULL */
 } ImaCommit;
 
 /* OSTREE_IMA_DEBUG=1: what the read-ahead of each tar= tree did. */
@@ -130,6 +132,8 @@ ima_commit_free (ImaCommit *self)
       g_ptr_array_foreach (self->tar_aheads, report_tar_ahead, NULL);
       g_clear_pointer (&self->tar_aheads, g_ptr_array_unref);
     }
+  if (self->queue && g_getenv ("OSTREE_IMA_DEBUG"))
+    g_printerr ("ima: %u signatures made\n", oima_sign_queue_get_n_signed (self->queue));
   /* Drop the queue first: it waits for running work that may read the dfds */
   g_clear_pointer (&self->queue, oima_sign_queue_free);
   if (self->tree_dfds)
@@ -347,6 +351,7 @@ ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
   ImaCommit *self = commit->plugin_data;
   self->tree_serial++;
   self->current_dfd = -1;
+  self->current_ahead = NULL;
 
   switch (tree->kind)
     {
@@ -383,8 +388,11 @@ ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
        * OSTREE_IMA_TAR_READ_AHEAD=0 turns it off (for benchmarks). */
       if (tree->source && strcmp (tree->source, "-") != 0
           && g_strcmp0 (g_getenv ("OSTREE_IMA_TAR_READ_AHEAD"), "0") != 0)
-        g_ptr_array_add (self->tar_aheads, oima_tar_ahead_start (self->queue, self->algo,
-                                                                 tree->source, self->select));
+        {
+          self->current_ahead
+              = oima_tar_ahead_start (self->queue, self->algo, tree->source, self->select);
+          g_ptr_array_add (self->tar_aheads, self->current_ahead);
+        }
       return TRUE;
     default:
       return TRUE;
@@ -462,6 +470,9 @@ ima_commit_file_xattrs (OstreePluginCommit *commit, const OstreePluginFile *file
   g_autoptr (GBytes) ima = get_ima_value (self, file, cancellable, error);
   if (ima == NULL)
     return NULL;
+  /* The read-ahead of this archive may go on. */
+  if (self->current_ahead && file->tree && file->tree->kind == OSTREE_PLUGIN_TREE_TAR)
+    oima_tar_ahead_taken (self->current_ahead);
   /* Merge with what ostree would store (on-disk xattrs, SELinux label, ...):
    * sorted, NUL-terminated names, no duplicates.  An old security.evm
    * covered other values: it goes, replaced with --ima-evm. */
