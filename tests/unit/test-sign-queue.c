@@ -9,6 +9,7 @@
 #include "oima-digest-signer.h"
 #include "oima-keygen.h"
 #include "oima-sign-queue.h"
+#include "oima-tar-ahead.h"
 #include "oima-trust.h"
 #include "test-files.h"
 
@@ -126,11 +127,74 @@ test_digest_memo (void)
   remove_tree (dir);
 }
 
+/* The tar read-ahead signs at most 1024 files more than the importer took,
+ * then waits; each file taken lets it read one further. */
+static guint
+wait_n_signed (OimaTarAhead *ahead, guint want)
+{
+  /* It gets there, then stays there: give it time to overshoot. */
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (oima_tar_ahead_get_n_signed (ahead) < want && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_usleep (200000);
+  return oima_tar_ahead_get_n_signed (ahead);
+}
+
+static void
+test_tar_ahead_window (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("oima-ahead-XXXXXX", &error);
+  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
+  g_assert_true (oima_keygen (dir, &kopts, NULL, &error));
+  g_autofree char *key_path = g_build_filename (dir, "ima-key.pem", NULL);
+  g_autoptr (OimaSigningKey) key = oima_signing_key_load (key_path, NULL, &error);
+  g_assert_no_error (error);
+
+  const guint n = 1100;
+  g_autofree char *tree = g_build_filename (dir, "tree", NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("f%u", i);
+      g_autofree char *content = g_strdup_printf ("file %u\n", i);
+      write_file (tree, rel, content, strlen (content), 0644);
+    }
+  g_autofree char *tar = g_build_filename (dir, "many.tar", NULL);
+  const char *argv[] = { "tar", "-C", tree, "-cf", tar, ".", NULL };
+  int status = 0;
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  g_autoptr (OimaSignQueue) q = oima_sign_queue_new (key, OIMA_HASH_SHA256, 1, &error);
+  g_assert_no_error (error);
+  g_autoptr (OimaTarAhead) ahead = oima_tar_ahead_start (q, OIMA_HASH_SHA256, tar, NULL);
+  g_assert_cmpuint (wait_n_signed (ahead, 1024), ==, 1024);
+  for (guint i = 0; i < 50; i++)
+    oima_tar_ahead_taken (ahead);
+  g_assert_cmpuint (wait_n_signed (ahead, 1074), ==, 1074);
+  for (guint i = 0; i < 1050; i++)
+    oima_tar_ahead_taken (ahead);
+  g_assert_cmpuint (wait_n_signed (ahead, n), ==, n);
+  oima_tar_ahead_stop (ahead);
+  g_assert_null (oima_tar_ahead_get_error (ahead));
+  g_assert_cmpuint (oima_sign_queue_get_n_signed (q), ==, n);
+
+  /* Stopping wakes a thread waiting for the importer. */
+  g_autoptr (OimaTarAhead) stuck = oima_tar_ahead_start (q, OIMA_HASH_SHA256, tar, NULL);
+  g_assert_cmpuint (wait_n_signed (stuck, 1024), ==, 1024);
+  oima_tar_ahead_stop (stuck);
+  g_assert_null (oima_tar_ahead_get_error (stuck));
+
+  remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sign-queue/ahead", test_queue);
   g_test_add_func ("/sign-queue/digest-memo", test_digest_memo);
+  g_test_add_func ("/sign-queue/tar-ahead-window", test_tar_ahead_window);
   return g_test_run ();
 }
