@@ -13,18 +13,28 @@
 #include "oima-trust.h"
 #include "test-files.h"
 
+/* A new P-256 key (and its certificate) in @dir. */
+static OimaSigningKey *
+new_p256_key (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
+  g_assert_true (oima_keygen (dir, &kopts, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree char *key_path = g_build_filename (dir, "ima-key.pem", NULL);
+  OimaSigningKey *key = oima_signing_key_load (key_path, NULL, &error);
+  g_assert_no_error (error);
+  return key;
+}
+
 static void
 test_queue (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("oima-queue-XXXXXX", &error);
-  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
   g_autofree char *kdir = g_build_filename (dir, "k", NULL);
-  g_assert_true (oima_keygen (kdir, &kopts, NULL, &error));
-  g_autofree char *key_path = g_build_filename (kdir, "ima-key.pem", NULL);
+  g_autoptr (OimaSigningKey) key = new_p256_key (kdir);
   g_autofree char *cert_path = g_build_filename (kdir, "ima-cert.pem", NULL);
-  g_autoptr (OimaSigningKey) key = oima_signing_key_load (key_path, NULL, &error);
-  g_assert_no_error (error);
   g_autoptr (OimaTrust) trust = oima_trust_new ();
   g_assert_true (oima_trust_add_path (trust, cert_path, &error));
 
@@ -84,11 +94,7 @@ test_digest_memo (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("oima-memo-XXXXXX", &error);
-  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
-  g_assert_true (oima_keygen (dir, &kopts, NULL, &error));
-  g_autofree char *key_path = g_build_filename (dir, "ima-key.pem", NULL);
-  g_autoptr (OimaSigningKey) key = oima_signing_key_load (key_path, NULL, &error);
-  g_assert_no_error (error);
+  g_autoptr (OimaSigningKey) key = new_p256_key (dir);
   g_autoptr (OimaDigestSigner) signer = oima_digest_signer_new (key, OIMA_HASH_SHA256);
 
   guint8 first[32] = { 1 };
@@ -145,11 +151,7 @@ test_tar_ahead_window (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("oima-ahead-XXXXXX", &error);
-  OimaKeygenOptions kopts = { OIMA_KEY_TYPE_EC_P256, 0, 0, NULL };
-  g_assert_true (oima_keygen (dir, &kopts, NULL, &error));
-  g_autofree char *key_path = g_build_filename (dir, "ima-key.pem", NULL);
-  g_autoptr (OimaSigningKey) key = oima_signing_key_load (key_path, NULL, &error);
-  g_assert_no_error (error);
+  g_autoptr (OimaSigningKey) key = new_p256_key (dir);
 
   const guint n = 1100;
   g_autofree char *tree = g_build_filename (dir, "tree", NULL);
