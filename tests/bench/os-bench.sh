@@ -58,6 +58,9 @@ PATCHED=0
 if [ -n "$PREFIX" ]; then
   bench_use_patched_ostree "$PREFIX" "$PLUGIN_DIR"
   PATCHED=1
+  # (the patched ostree with the plugin, as bench_use_patched_ostree's
+  # `patched`, but as a program /usr/bin/time can run)
+  P=(env LD_LIBRARY_PATH="$_BENCH_OSTREE/lib" OSTREE_PLUGIN_PATH="$_BENCH_PLUGIN_DIR" "$_BENCH_OSTREE/bin/ostree")
 fi
 oima_setup_tmpdir
 NCPU=$(nproc)
@@ -121,9 +124,6 @@ for TREE in ${TREES//,/ }; do
     fresh r; bench_trash co; drop_caches; run per-file bash -c per_file
     fresh r; bench_trash co; drop_caches; run evmctl-r bash -c evmctl_r
     if [ $PATCHED = 1 ]; then
-      # (the patched ostree with the plugin, as bench_use_patched_ostree's
-      # `patched`, but as a program /usr/bin/time can run)
-      P=(env LD_LIBRARY_PATH="$_BENCH_OSTREE/lib" OSTREE_PLUGIN_PATH="$_BENCH_PLUGIN_DIR" "$_BENCH_OSTREE/bin/ostree")
       for mode in bare archive; do
         bench_trash c && "${P[@]}" init --repo=c --mode=$mode && drop_caches
         run "commit-$mode" "${P[@]}" commit --repo=c -b x --tree=dir=co-src --no-bindings
@@ -145,7 +145,8 @@ done
 sha_bps=$(openssl speed -seconds 2 -evp sha256 2>/dev/null | awk '$1 == "sha256" || $1 == "SHA256" {v = $NF} END {sub(/k$/, "", v); print v * 1000}')
 rsa_sps=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '$1 == "rsa" && $2 == "2048" {print $(NF - 1); exit}')
 
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# (nothing for no values: a variant that did not run)
+median() { sort -n | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 stat_of() { awk -v t="$1" -v l="$2" -v f="$3" '$1 == t && $2 == l {print $f}' results | median; }
 
 echo
@@ -176,9 +177,9 @@ done <trees
 
 if [ $SCALE = 1 ]; then
   # The baseline for memory: stock `ostree commit` of the same tree keeps
-  # a record of every file too (its mutable tree).
+  # a record of every file too (its mutable tree); with the patched ostree,
+  # also `ostree commit --ima-sign` of the tree.
   echo
-  # With the patched ostree, also `ostree commit --ima-sign` of the tree.
   echo "| scale | files | MiB | sign wall s | per file ms | MiB/s | peak RSS MiB | ostree commit peak RSS MiB | commit --ima-sign peak RSS MiB |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for n in 5000 25000 100000 big; do
@@ -195,15 +196,12 @@ if [ $SCALE = 1 ]; then
     run commit ostree --repo=base commit -b src --tree=dir=tree --no-bindings
     bytes=$(du -sb tree | cut -f1)
     fresh r; drop_caches; run sign "$OSTREE_IMA" sign --repo=r --key key.key.pem --no-cache --no-reuse src signed
-    sk=
     if [ $PATCHED = 1 ]; then
-      P=(env LD_LIBRARY_PATH="$_BENCH_OSTREE/lib" OSTREE_PLUGIN_PATH="$_BENCH_PLUGIN_DIR" "$_BENCH_OSTREE/bin/ostree")
       "${P[@]}" init --repo=c --mode=bare && drop_caches
       run commit-signed "${P[@]}" commit --repo=c -b x --tree=dir=tree --no-bindings --ima-sign --ima-key=key.key.pem
-      read -r sk < <(awk -v t="$TREE" '$1 == t && $2 == "commit-signed" {print $4}' results)
     fi
-    read -r t k < <(awk -v t="$TREE" '$1 == t && $2 == "sign" {print $3, $4}' results)
-    read -r ck < <(awk -v t="$TREE" '$1 == t && $2 == "commit" {print $4}' results)
+    t=$(stat_of "$TREE" sign 3) k=$(stat_of "$TREE" sign 4)
+    ck=$(stat_of "$TREE" commit 4) sk=$(stat_of "$TREE" commit-signed 4)
     awk -v n="$n" -v b="$bytes" -v t="$t" -v k="$k" -v ck="$ck" -v sk="$sk" \
       'BEGIN {printf "| %s | %d | %d | %.2f | %s | %.0f | %.0f | %.0f | %s |\n", (n == 1 ? "one file" : n " files"), n, b / 1048576, t, (n == 1 ? "" : sprintf("%.3f", t * 1000 / n)), b / 1048576 / t, k / 1024, ck / 1024, (sk == "" ? "" : sprintf("%.0f", sk / 1024))}'
     bench_trash tree base r c
