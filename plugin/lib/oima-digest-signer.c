@@ -8,9 +8,8 @@
 /* Signatures of the most recent distinct digests, so a digest seen again
  * (the same bytes at another path, or in another object) is not signed
  * again, and with ECDSA gets the same value.  Bounded: an OS tree repeats
- * content within a package, and memory must not grow with the tree. */
-#define MEMO_CAPACITY 4096
-
+ * content within a package, and memory must not grow with the tree
+ * (OIMA_DIGEST_SIGNER_MEMO_SIZE). */
 typedef struct
 {
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
@@ -132,7 +131,7 @@ oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint
     }
   else
     {
-      if (g_queue_get_length (&signer->memo_order) >= MEMO_CAPACITY)
+      if (g_queue_get_length (&signer->memo_order) >= OIMA_DIGEST_SIGNER_MEMO_SIZE)
         {
           MemoEntry *oldest = g_queue_pop_head (&signer->memo_order);
           g_hash_table_remove (signer->memo, oldest);

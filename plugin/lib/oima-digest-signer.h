@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 
 typedef struct _OimaDigestSigner OimaDigestSigner;
 
+/* How many of the most recent distinct digests' values are remembered. */
+#define OIMA_DIGEST_SIGNER_MEMO_SIZE 4096
+
 OimaDigestSigner *oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo);
 void oima_digest_signer_free (OimaDigestSigner *signer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDigestSigner, oima_digest_signer_free)

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "oima-digest-signer.h"
 #include "oima-tar-ahead.h"
 #include "oima-tar-reader.h"
 #include "oima-util.h"
@@ -9,7 +10,7 @@
 /* Files the thread may sign before the importer takes them: well inside
  * the digest signer's memory of recent signatures, or the importer would
  * find them forgotten and sign again (and memory would grow with it). */
-#define WINDOW 1024
+#define WINDOW (OIMA_DIGEST_SIGNER_MEMO_SIZE / 4)
 
 struct _OimaTarAhead
 {
