@@ -126,7 +126,7 @@ sign_ima (OimaRewriteObject *object, gpointer user_data, GVariant **out_xattrs,
   if (!oima_rewrite_object_hash (object, t->options->algo, digest, &digest_len, cancellable, error))
     return FALSE;
   g_autoptr (GBytes) ima = oima_digest_signer_sign (
-      t->signer, oima_rewrite_object_get_path (object), digest, digest_len, error);
+      t->signer, oima_rewrite_object_get_path (object), NULL, digest, digest_len, error);
   if (ima == NULL)
     return FALSE;
   g_autoptr (GVariant) signed_xattrs = oima_xattrs_set (xattrs, OIMA_XATTR_IMA, ima);

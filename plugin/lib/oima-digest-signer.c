@@ -94,15 +94,15 @@ oima_digest_signer_get_n_hashed (OimaDigestSigner *signer)
 }
 
 GBytes *
-oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint8 *digest,
-                         gsize len, GError **error)
+oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const char *source_checksum,
+                         const guint8 *digest, gsize len, GError **error)
 {
   if (signer->hash_only && path && oima_path_filter_matches (signer->hash_only, path))
     {
       g_atomic_int_inc (&signer->n_hashed);
       return oima_xattr_encode_digest (signer->algo, digest, len, error);
     }
-  GBytes *reused = oima_sig_reuse_find (signer->reuse, path, digest, len);
+  GBytes *reused = oima_sig_reuse_find (signer->reuse, path, source_checksum, digest, len);
   if (reused)
     return reused;
   if (len > OIMA_MAX_DIGEST_SIZE)

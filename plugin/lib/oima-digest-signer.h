@@ -24,7 +24,7 @@ void oima_digest_signer_free (OimaDigestSigner *signer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaDigestSigner, oima_digest_signer_free)
 
 /* Take earlier signatures from @reuse (may be NULL; kept alive by the
- * caller for the signer's life) when they are valid for a path. */
+ * caller for the signer's life) when they are valid for a path or source object. */
 void oima_digest_signer_set_reuse (OimaDigestSigner *signer, OimaSigReuse *reuse);
 
 /* Files matching @hash_only (kept alive by the caller; NULL: none) get a
@@ -33,9 +33,12 @@ void oima_digest_signer_set_hash_only (OimaDigestSigner *signer, const OimaPathF
 guint oima_digest_signer_get_n_hashed (OimaDigestSigner *signer);
 
 /* The security.ima value (signature v2, or a hash, see above) for @digest
- * of the file at @path (may be NULL: no reuse, no hash-only). */
-GBytes *oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const guint8 *digest,
-                                 gsize len, GError **error);
+ * of the file at @path (may be NULL: no reuse by path, no hash-only), whose
+ * content is that of content object @source_checksum (may be NULL: no
+ * reuse through the signing cache). */
+GBytes *oima_digest_signer_sign (OimaDigestSigner *signer, const char *path,
+                                 const char *source_checksum, const guint8 *digest, gsize len,
+                                 GError **error);
 
 /* How many signatures were made (each distinct digest once while it is
  * remembered). */

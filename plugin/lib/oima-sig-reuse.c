@@ -23,7 +23,9 @@ struct _OimaSigReuse
   OimaHashAlgo algo;
   GHashTable *by_path; /* path -> Candidate; read-only once shared */
   GPtrArray *repos;    /* the repositories candidates point into */
-  gint n_reused;       /* atomic */
+  OstreeRepo *cache_repo;
+  OimaSignCache *cache; /* source object -> signed object, or NULL */
+  gint n_reused;        /* atomic */
 };
 
 typedef struct
@@ -109,22 +111,60 @@ oima_sig_reuse_add_commit (OimaSigReuse *reuse, OstreeRepo *repo, const char *re
   return oima_tree_walk (repo, root_tree, add_file, &w, cancellable, error);
 }
 
-GBytes *
-oima_sig_reuse_find (OimaSigReuse *reuse, const char *path, const guint8 *digest, gsize digest_len)
+gboolean
+oima_sig_reuse_add_ref (OimaSigReuse *reuse, OstreeRepo *repo, const char *ref, gboolean *out_found,
+                        GCancellable *cancellable, GError **error)
 {
-  if (reuse == NULL || path == NULL)
-    return NULL;
-  Candidate *c = g_hash_table_lookup (reuse->by_path, path);
-  if (c == NULL)
-    return NULL;
-  /* Read again from the object; one that went away is simply not reused. */
+  *out_found = FALSE;
+  g_autofree char *current = NULL;
+  if (!ostree_repo_resolve_rev (repo, ref, TRUE, &current, error))
+    return FALSE;
+  if (current == NULL)
+    return TRUE;
+  *out_found = TRUE;
+  return oima_sig_reuse_add_commit (reuse, repo, current, cancellable, error);
+}
+
+void
+oima_sig_reuse_set_cache (OimaSigReuse *reuse, OstreeRepo *repo, OimaSignCache *cache)
+{
+  reuse->cache_repo = repo;
+  reuse->cache = cache;
+}
+
+/* @checksum's value if it is this key's signature over @digest.  Read
+ * again from the object; one that went away is simply not reused. */
+static GBytes *
+valid_value (OimaSigReuse *reuse, OstreeRepo *repo, const char *checksum, const guint8 *digest,
+             gsize digest_len)
+{
   g_autoptr (GBytes) ima = NULL;
-  if (!load_ima (c->repo, c->checksum, &ima, NULL, NULL) || ima == NULL
+  if (!load_ima (repo, checksum, &ima, NULL, NULL) || ima == NULL
       || !oima_signing_key_made (reuse->key, ima, OIMA_XATTR_TYPE_DIGSIG, reuse->algo, digest,
                                  digest_len))
     return NULL;
-  g_atomic_int_inc (&reuse->n_reused);
   return g_steal_pointer (&ima);
+}
+
+GBytes *
+oima_sig_reuse_find (OimaSigReuse *reuse, const char *path, const char *source_checksum,
+                     const guint8 *digest, gsize digest_len)
+{
+  if (reuse == NULL)
+    return NULL;
+  GBytes *ima = NULL;
+  Candidate *c = path ? g_hash_table_lookup (reuse->by_path, path) : NULL;
+  if (c)
+    ima = valid_value (reuse, c->repo, c->checksum, digest, digest_len);
+  if (ima == NULL && reuse->cache && source_checksum)
+    {
+      g_autofree char *signed_checksum = oima_sign_cache_lookup (reuse->cache, source_checksum);
+      if (signed_checksum)
+        ima = valid_value (reuse, reuse->cache_repo, signed_checksum, digest, digest_len);
+    }
+  if (ima)
+    g_atomic_int_inc (&reuse->n_reused);
+  return ima;
 }
 
 guint

@@ -90,7 +90,7 @@ sign_request (gpointer task, gpointer user_data, GCancellable *cancellable, GErr
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize len = 0;
   if (hash_request (q, r, digest, &len, cancellable, error))
-    r->ima = oima_digest_signer_sign (q->signer, r->path, digest, len, error);
+    r->ima = oima_digest_signer_sign (q->signer, r->path, r->checksum, digest, len, error);
   if (r->ima == NULL)
     {
       g_prefix_error (error, "Signing %s: ", r->id);
@@ -184,10 +184,11 @@ oima_sign_queue_push_fd (OimaSignQueue *queue, const char *id, int fd)
 }
 
 void
-oima_sign_queue_push_object (OimaSignQueue *queue, const char *id, OstreeRepo *repo,
-                             const char *checksum)
+oima_sign_queue_push_object (OimaSignQueue *queue, const char *id, const char *path,
+                             OstreeRepo *repo, const char *checksum)
 {
   Request *r = request_new (id, SOURCE_OBJECT);
+  r->path = g_strdup (path);
   r->repo = g_object_ref (repo);
   r->checksum = g_strdup (checksum);
   push (queue, r);
@@ -238,7 +239,7 @@ GBytes *
 oima_sign_queue_sign_digest (OimaSignQueue *queue, const char *path, const guint8 *digest,
                              gsize len, GError **error)
 {
-  return oima_digest_signer_sign (queue->signer, path, digest, len, error);
+  return oima_digest_signer_sign (queue->signer, path, NULL, digest, len, error);
 }
 
 guint

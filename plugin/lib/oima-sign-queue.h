@@ -44,9 +44,11 @@ void oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, const char
                                 const char *relpath);
 /* Queue the content of an open file; the queue takes ownership of @fd. */
 void oima_sign_queue_push_fd (OimaSignQueue *queue, const char *id, int fd);
-/* Queue the content of a content object of @repo. */
-void oima_sign_queue_push_object (OimaSignQueue *queue, const char *id, OstreeRepo *repo,
-                                  const char *checksum);
+/* Queue the content of a content object of @repo; @path (may be NULL) is
+ * one of its paths in the commit, for reuse (see oima-sig-reuse.h: reuse
+ * also looks the object up in the signing cache). */
+void oima_sign_queue_push_object (OimaSignQueue *queue, const char *id, const char *path,
+                                  OstreeRepo *repo, const char *checksum);
 
 gboolean oima_sign_queue_contains (OimaSignQueue *queue, const char *id);
 

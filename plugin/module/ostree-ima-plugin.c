@@ -339,7 +339,7 @@ queue_object (const char *path, const char *checksum, gpointer user_data, GError
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     return TRUE;
   g_autofree char *id = g_strconcat ("object:", checksum, NULL);
-  oima_sign_queue_push_object (self->queue, id, data->repo, checksum);
+  oima_sign_queue_push_object (self->queue, id, path, data->repo, checksum);
   g_hash_table_add (self->objects_queued, g_strdup (checksum));
   return TRUE;
 }

@@ -125,14 +125,13 @@ oima_cli_load_reuse (OstreeRepo *repo, OimaSigningKey *key, OimaHashAlgo algo, c
     }
   /* By default the target's current commit: a rebuild changes only what
    * changed, whatever the key type. */
-  g_autofree char *current = NULL;
-  if (target_ref == NULL || !ostree_repo_resolve_rev (repo, target_ref, TRUE, &current, error))
-    return target_ref == NULL;
-  if (current == NULL)
+  gboolean found = FALSE;
+  if (target_ref == NULL)
     return TRUE;
-  if (!oima_sig_reuse_add_commit (reuse, repo, current, cancellable, error))
+  if (!oima_sig_reuse_add_ref (reuse, repo, target_ref, &found, cancellable, error))
     return FALSE;
-  *out_reuse = g_steal_pointer (&reuse);
+  if (found)
+    *out_reuse = g_steal_pointer (&reuse);
   return TRUE;
 }
 

@@ -14,6 +14,8 @@
 #include "oima-commit-verifier.h"
 #include "oima-error.h"
 #include "oima-keygen.h"
+#include "oima-sig-reuse.h"
+#include "oima-sign-cache.h"
 #include "oima-xattrs.h"
 #include "test-files.h"
 
@@ -397,6 +399,114 @@ test_detached_metadata (Fixture *f, gconstpointer data)
   g_assert_true (g_variant_equal (got2, got3));
 }
 
+static void
+sha256_of (const char *content, guint8 out[32])
+{
+  gsize len = 32;
+  g_autoptr (GChecksum) c = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (c, (const guchar *)content, strlen (content));
+  g_checksum_get_digest (c, out, &len);
+}
+
+/* The content object and security.ima of @path in @rev. */
+static char *
+object_at (Fixture *f, const char *rev, const char *path, GBytes **out_ima)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) root = NULL;
+  g_assert_true (ostree_repo_read_commit (f->repo, rev, &root, NULL, NULL, &error));
+  g_autoptr (GFile) file = g_file_resolve_relative_path (root, path + 1);
+  g_assert_true (ostree_repo_file_ensure_resolved (OSTREE_REPO_FILE (file), &error));
+  g_assert_no_error (error);
+  char *checksum = g_strdup (ostree_repo_file_get_checksum (OSTREE_REPO_FILE (file)));
+  if (out_ima)
+    {
+      g_autoptr (GVariant) xattrs = NULL;
+      g_assert_true (ostree_repo_load_file (f->repo, checksum, NULL, NULL, &xattrs, NULL, &error));
+      *out_ima = oima_xattrs_lookup (xattrs, OIMA_XATTR_IMA);
+    }
+  return checksum;
+}
+
+/* "src" signed into "signed" (with or without the signing cache): the
+ * sha256 of /usr/bin/a and of /usr/bin/b, and /usr/bin/a's security.ima. */
+static GBytes *
+sign_for_reuse (Fixture *f, gboolean no_cache, guint8 da[32], guint8 db[32])
+{
+  g_free (commit_tree (f, "src", FALSE));
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256, .no_cache = no_cache };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  sha256_of ("content a\n", da);
+  sha256_of ("content b\n", db);
+  GBytes *ima_a = NULL;
+  g_free (object_at (f, "signed", "/usr/bin/a", &ima_a));
+  return ima_a;
+}
+
+/* Reuse by path: only this key's signature over the same content. */
+static void
+test_reuse_by_path (Fixture *f, gconstpointer data)
+{
+  guint8 da[32], db[32];
+  g_autoptr (GBytes) ima_a = sign_for_reuse (f, TRUE, da, db);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (OimaSigReuse) reuse = oima_sig_reuse_new (f->key, OIMA_HASH_SHA256);
+  gboolean found = TRUE;
+  g_assert_true (oima_sig_reuse_add_ref (reuse, f->repo, "no-such-ref", &found, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (found);
+  g_assert_true (oima_sig_reuse_add_ref (reuse, f->repo, "signed", &found, NULL, &error));
+  g_assert_true (found);
+  g_autoptr (GBytes) got = oima_sig_reuse_find (reuse, "/usr/bin/a", NULL, da, 32);
+  g_assert_nonnull (got);
+  g_assert_true (g_bytes_equal (got, ima_a));
+  /* Another content at that path, another path, no path. */
+  g_assert_null (oima_sig_reuse_find (reuse, "/usr/bin/a", NULL, db, 32));
+  g_assert_null (oima_sig_reuse_find (reuse, "/usr/bin/nope", NULL, da, 32));
+  g_assert_null (oima_sig_reuse_find (reuse, NULL, NULL, da, 32));
+  g_assert_cmpuint (oima_sig_reuse_get_n_reused (reuse), ==, 1);
+
+  /* Another key never reuses this key's values. */
+  g_autoptr (OimaSigReuse) other = oima_sig_reuse_new (f->other_key, OIMA_HASH_SHA256);
+  g_assert_true (oima_sig_reuse_add_ref (other, f->repo, "signed", &found, NULL, &error));
+  g_assert_null (oima_sig_reuse_find (other, "/usr/bin/a", NULL, da, 32));
+  /* Nor another hash algorithm. */
+  g_autoptr (OimaSigReuse) sha512 = oima_sig_reuse_new (f->key, OIMA_HASH_SHA512);
+  g_assert_true (oima_sig_reuse_add_commit (sha512, f->repo, "signed", NULL, &error));
+  g_assert_null (oima_sig_reuse_find (sha512, "/usr/bin/a", NULL, da, 32));
+}
+
+/* Reuse by source object: the signed object the signing cache names. */
+static void
+test_reuse_by_source (Fixture *f, gconstpointer data)
+{
+  guint8 da[32], db[32];
+  g_autoptr (GBytes) ima_a = sign_for_reuse (f, FALSE, da, db);
+  g_autofree char *src_a = object_at (f, "src", "/usr/bin/a", NULL);
+
+  g_autoptr (OimaSigReuse) reuse = oima_sig_reuse_new (f->key, OIMA_HASH_SHA256);
+  g_autoptr (OimaSignCache) cache = oima_sign_cache_load (f->repo, f->key, OIMA_HASH_SHA256);
+  oima_sig_reuse_set_cache (reuse, f->repo, cache);
+  /* Any path, or none: the source object decides. */
+  g_autoptr (GBytes) got = oima_sig_reuse_find (reuse, "/elsewhere", src_a, da, 32);
+  g_assert_nonnull (got);
+  g_assert_true (g_bytes_equal (got, ima_a));
+  g_assert_null (oima_sig_reuse_find (reuse, NULL, src_a, db, 32));
+  g_assert_null (oima_sig_reuse_find (
+      reuse, NULL, "0000000000000000000000000000000000000000000000000000000000000000", da, 32));
+  g_assert_cmpuint (oima_sig_reuse_get_n_reused (reuse), ==, 1);
+
+  /* The other key's cache knows nothing of it. */
+  g_autoptr (OimaSigReuse) other = oima_sig_reuse_new (f->other_key, OIMA_HASH_SHA256);
+  g_autoptr (OimaSignCache) other_cache
+      = oima_sign_cache_load (f->repo, f->other_key, OIMA_HASH_SHA256);
+  oima_sig_reuse_set_cache (other, f->repo, other_cache);
+  g_assert_null (oima_sig_reuse_find (other, NULL, src_a, da, 32));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -404,6 +514,10 @@ main (int argc, char **argv)
   g_test_add ("/signer/keeps-commit", Fixture, NULL, fixture_setup, test_sign_keeps_commit,
               fixture_teardown);
   g_test_add ("/signer/cache", Fixture, NULL, fixture_setup, test_cache, fixture_teardown);
+  g_test_add ("/signer/reuse-by-path", Fixture, NULL, fixture_setup, test_reuse_by_path,
+              fixture_teardown);
+  g_test_add ("/signer/reuse-by-source", Fixture, NULL, fixture_setup, test_reuse_by_source,
+              fixture_teardown);
   g_test_add ("/signer/overwrite", Fixture, NULL, fixture_setup, test_overwrite, fixture_teardown);
   g_test_add ("/signer/filter", Fixture, NULL, fixture_setup, test_filter, fixture_teardown);
   g_test_add ("/signer/detached-metadata", Fixture, NULL, fixture_setup, test_detached_metadata,

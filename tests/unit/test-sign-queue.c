@@ -98,9 +98,9 @@ test_digest_memo (void)
   g_autoptr (OimaDigestSigner) signer = oima_digest_signer_new (key, OIMA_HASH_SHA256);
 
   guint8 first[32] = { 1 };
-  g_autoptr (GBytes) a = oima_digest_signer_sign (signer, "/a", first, 32, &error);
+  g_autoptr (GBytes) a = oima_digest_signer_sign (signer, "/a", NULL, first, 32, &error);
   g_assert_no_error (error);
-  g_autoptr (GBytes) b = oima_digest_signer_sign (signer, "/b", first, 32, &error);
+  g_autoptr (GBytes) b = oima_digest_signer_sign (signer, "/b", NULL, first, 32, &error);
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (a, b));
   g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 1);
@@ -110,7 +110,7 @@ test_digest_memo (void)
     {
       guint8 d[32] = { 2 };
       memcpy (d + 1, &i, sizeof i);
-      g_autoptr (GBytes) s = oima_digest_signer_sign (signer, NULL, d, 32, &error);
+      g_autoptr (GBytes) s = oima_digest_signer_sign (signer, NULL, NULL, d, 32, &error);
       g_assert_no_error (error);
     }
   g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 1 + n);
@@ -118,16 +118,16 @@ test_digest_memo (void)
   guint8 last[32] = { 2 };
   guint last_i = n - 1;
   memcpy (last + 1, &last_i, sizeof last_i);
-  g_autoptr (GBytes) c = oima_digest_signer_sign (signer, NULL, last, 32, &error);
+  g_autoptr (GBytes) c = oima_digest_signer_sign (signer, NULL, NULL, last, 32, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 1 + n);
-  g_autoptr (GBytes) d = oima_digest_signer_sign (signer, "/a", first, 32, &error);
+  g_autoptr (GBytes) d = oima_digest_signer_sign (signer, "/a", NULL, first, 32, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 2 + n);
 
   /* A digest longer than any algorithm's is refused, not overrun. */
   guint8 huge[OIMA_MAX_DIGEST_SIZE + 1] = { 0 };
-  g_assert_null (oima_digest_signer_sign (signer, NULL, huge, sizeof huge, &error));
+  g_assert_null (oima_digest_signer_sign (signer, NULL, NULL, huge, sizeof huge, &error));
   g_assert_nonnull (strstr (error->message, "too long"));
 
   remove_tree (dir);
