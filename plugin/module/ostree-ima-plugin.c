@@ -5,6 +5,9 @@
  *
  * A thin adapter from ostree-plugin.h (ostree-patches/) to the core library:
  *  - commit_begin: validate options, load the key once, start the workers;
+ *    reuse the signatures of the branch's current commit (or of
+ *    --ima-reuse-from) and, for content taken from objects, of the
+ *    repository's signing cache, so unchanged files keep their objects;
  *  - commit_tree: read ahead: queue every regular file of a dir= tree (by
  *    path) or every content object of a ref= tree (by checksum) on the
  *    sign queue, whose worker threads hash and sign while ostree writes;
@@ -14,7 +17,9 @@
  *  - commit_file_xattrs: take the file's security.ima from the queue (or
  *    sign it now, from the cache for tar= files read ahead) and merge it
  *    into ostree's final xattrs, canonically sorted with NUL-terminated
- *    names.
+ *    names;
+ *  - commit_end: on success, remember in the signing cache which signed
+ *    object each source object became (read back from the branch).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +39,7 @@
 #include "oima-evm.h"
 #include "oima-hash.h"
 #include "oima-key-spec.h"
+#include "oima-sign-cache.h"
 #include "oima-sign-queue.h"
 #include "oima-signing-key.h"
 #include "oima-tar-ahead.h"
@@ -49,6 +55,8 @@ static char *opt_hash;
 static char *opt_pass_file;
 static int opt_jobs = -1;
 static char **opt_reuse_from;
+static gboolean opt_no_reuse;
+static gboolean opt_no_cache;
 static gboolean opt_allow_weak_hash;
 static gboolean opt_allow_insecure_key_perms;
 static gboolean opt_evm;
@@ -63,42 +71,52 @@ parse_hash_only (const char *name, const char *value, gpointer data, GError **er
   return TRUE;
 }
 
-static const GOptionEntry commit_options[] = {
-  { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
-    "Sign every regular file with an IMA signature (security.ima)", NULL },
-  { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
-    "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
-  { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
-    "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
-  { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
-    "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
-  { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
-    "Read the passphrase of --ima-key from FILE", "FILE" },
-  { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
-    "Hash and sign on N threads (default: number of CPUs)", "N" },
-  { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
-    "Reuse valid signatures of unchanged files of REV (repeatable): no churn with ECDSA", "REV" },
-  { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
-    "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)", "GLOB" },
-  { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
-    "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
-  { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
-    "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
-  { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
-    "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
-  { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
-    "Use an unencrypted --ima-key file that group or others can read", NULL },
-  { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
-    "Allow --ima-hash=md5, sha1 or rmd160", NULL },
-  { NULL }
-};
+static const GOptionEntry commit_options[]
+    = { { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
+          "Sign every regular file with an IMA signature (security.ima)", NULL },
+        { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
+          "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
+        { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
+          "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
+        { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
+          "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
+        { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
+          "Read the passphrase of --ima-key from FILE", "FILE" },
+        { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
+          "Hash and sign on N threads (default: number of CPUs)", "N" },
+        { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
+          "Reuse valid signatures of unchanged files of REV (repeatable; default: the branch's "
+          "current commit): no churn with ECDSA",
+          "REV" },
+        { "ima-no-reuse", 0, 0, G_OPTION_ARG_NONE, &opt_no_reuse,
+          "Sign every file afresh (ECDSA then changes every object)", NULL },
+        { "ima-no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
+          "Do not use or update the repository's signing cache", NULL },
+        { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
+          "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)",
+          "GLOB" },
+        { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
+          "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+        { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
+          "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
+        { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
+          "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
+        { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
+          "Use an unencrypted --ima-key file that group or others can read", NULL },
+        { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
+          "Allow --ima-hash=md5, sha1 or rmd160", NULL },
+        { NULL } };
 
 typedef struct
 {
   OimaSigningKey *key;
   OimaHashAlgo algo;
   OimaSignQueue *queue;
-  OimaSigReuse *reuse;         /* outlives the queue */
+  OimaSigReuse *reuse;  /* outlives the queue */
+  OimaSignCache *cache; /* outlives reuse; NULL with --ima-no-cache */
+  OstreeRepo *repo;
+  char *branch;                /* the ref the commit updates, or NULL */
+  GHashTable *source_of_path;  /* path -> source checksum, for the cache */
   OimaPathFilter *hash_only;   /* outlives the queue */
   OimaPathFilter *select;      /* --ima-include/--ima-exclude; NULL: every file */
   guint tree_serial;           /* ids of read-ahead work are "<serial>:<path>" */
@@ -133,7 +151,8 @@ ima_commit_free (ImaCommit *self)
       g_clear_pointer (&self->tar_aheads, g_ptr_array_unref);
     }
   if (self->queue && g_getenv ("OSTREE_IMA_DEBUG"))
-    g_printerr ("ima: %u signatures made\n", oima_sign_queue_get_n_signed (self->queue));
+    g_printerr ("ima: %u signatures made, %u reused\n", oima_sign_queue_get_n_signed (self->queue),
+                oima_sig_reuse_get_n_reused (self->reuse));
   /* Drop the queue first: it waits for running work that may read the dfds */
   g_clear_pointer (&self->queue, oima_sign_queue_free);
   if (self->tree_dfds)
@@ -145,6 +164,10 @@ ima_commit_free (ImaCommit *self)
   g_clear_pointer (&self->by_object, g_hash_table_unref);
   g_clear_pointer (&self->objects_queued, g_hash_table_unref);
   g_clear_pointer (&self->reuse, oima_sig_reuse_free);
+  g_clear_pointer (&self->cache, oima_sign_cache_free);
+  g_clear_pointer (&self->source_of_path, g_hash_table_unref);
+  g_clear_object (&self->repo);
+  g_free (self->branch);
   g_clear_pointer (&self->hash_only, oima_path_filter_free);
   g_clear_pointer (&self->select, oima_path_filter_free);
   g_clear_pointer (&self->key, oima_signing_key_unref);
@@ -189,6 +212,8 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
                           : opt_pass_file       ? "--ima-key-pass-file"
                           : opt_jobs != -1      ? "--ima-jobs"
                           : opt_reuse_from      ? "--ima-reuse-from"
+                          : opt_no_reuse        ? "--ima-no-reuse"
+                          : opt_no_cache        ? "--ima-no-cache"
                           : opt_hash_only.given ? "--ima-hash-only"
                           : opt_include         ? "--ima-include"
                           : opt_exclude         ? "--ima-exclude"
@@ -207,6 +232,12 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "--ima-sign requires --ima-key=KEY");
+      return FALSE;
+    }
+  if (opt_reuse_from && opt_no_reuse)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "--ima-reuse-from and --ima-no-reuse cannot be combined");
       return FALSE;
     }
   if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > 1024))
@@ -284,9 +315,13 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
           return FALSE;
         }
     }
+  self->repo = g_object_ref (commit->repo);
+  /* Older hosts of this ABI did not say which branch. */
+  if (commit->struct_size >= G_STRUCT_OFFSET (OstreePluginCommit, branch) + sizeof (commit->branch))
+    self->branch = g_strdup (commit->branch);
+  self->reuse = oima_sig_reuse_new (self->key, algo);
   if (opt_reuse_from)
     {
-      self->reuse = oima_sig_reuse_new (self->key, algo);
       for (char **r = opt_reuse_from; *r; r++)
         if (!oima_sig_reuse_add_commit (self->reuse, commit->repo, *r, cancellable, error))
           {
@@ -294,8 +329,26 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
             ima_commit_free (self);
             return FALSE;
           }
-      oima_sign_queue_set_reuse (self->queue, self->reuse);
     }
+  else if (!opt_no_reuse && self->branch)
+    {
+      /* A rebuild changes only what changed, whatever the key type. */
+      gboolean found = FALSE;
+      if (!oima_sig_reuse_add_ref (self->reuse, commit->repo, self->branch, &found, cancellable,
+                                   error))
+        {
+          g_prefix_error (error, "--ima-sign: reusing the signatures of branch %s: ", self->branch);
+          ima_commit_free (self);
+          return FALSE;
+        }
+    }
+  if (!opt_no_cache)
+    {
+      self->cache = oima_sign_cache_load (commit->repo, self->key, algo);
+      oima_sig_reuse_set_cache (self->reuse, commit->repo, self->cache);
+      self->source_of_path = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    }
+  oima_sign_queue_set_reuse (self->queue, self->reuse);
 
   commit->plugin_data = self;
   *out_active = TRUE;
@@ -420,6 +473,20 @@ sign_file_now (ImaCommit *self, const OstreePluginFile *file, GCancellable *canc
   return oima_sign_queue_sign_stream (self->queue, file->path, in, cancellable, error);
 }
 
+/* The value the read-ahead of a dir= tree made for @file, else one made now. */
+static GBytes *
+take_or_sign (ImaCommit *self, const OstreePluginFile *file, GCancellable *cancellable,
+              GError **error)
+{
+  if (file->tree && file->tree->kind == OSTREE_PLUGIN_TREE_DIR)
+    {
+      g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, file->path);
+      if (oima_sign_queue_contains (self->queue, id))
+        return oima_sign_queue_take (self->queue, id, cancellable, error);
+    }
+  return sign_file_now (self, file, cancellable, error);
+}
+
 static GBytes *
 get_ima_value (ImaCommit *self, const OstreePluginFile *file, GCancellable *cancellable,
                GError **error)
@@ -441,22 +508,15 @@ get_ima_value (ImaCommit *self, const OstreePluginFile *file, GCancellable *canc
           ima = oima_sign_queue_take (self->queue, id, cancellable, error);
           g_hash_table_remove (self->objects_queued, file->source_checksum);
         }
-      else
-        ima = sign_file_now (self, file, cancellable, error);
+      else /* e.g. a devino cache hit of a dir= tree, queued by path */
+        ima = take_or_sign (self, file, cancellable, error);
       if (ima == NULL)
         return NULL;
       g_hash_table_insert (self->by_object, g_strdup (file->source_checksum), g_bytes_ref (ima));
       return ima;
     }
 
-  if (file->tree && file->tree->kind == OSTREE_PLUGIN_TREE_DIR)
-    {
-      g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, file->path);
-      if (oima_sign_queue_contains (self->queue, id))
-        return oima_sign_queue_take (self->queue, id, cancellable, error);
-    }
-
-  return sign_file_now (self, file, cancellable, error);
+  return take_or_sign (self, file, cancellable, error);
 }
 
 static GVariant *
@@ -464,12 +524,18 @@ ima_commit_file_xattrs (OstreePluginCommit *commit, const OstreePluginFile *file
                         GCancellable *cancellable, GError **error)
 {
   ImaCommit *self = commit->plugin_data;
+  /* What the path holds now (a later tree may replace it). */
+  if (self->source_of_path)
+    g_hash_table_remove (self->source_of_path, file->path);
   /* Not selected: the file keeps the xattrs ostree would store. */
   if (self->select && !oima_path_filter_matches (self->select, file->path))
     return NULL;
   g_autoptr (GBytes) ima = get_ima_value (self, file, cancellable, error);
   if (ima == NULL)
     return NULL;
+  if (self->source_of_path && file->source_checksum && !opt_evm)
+    g_hash_table_insert (self->source_of_path, g_strdup (file->path),
+                         g_strdup (file->source_checksum));
   /* The read-ahead of this archive may go on. */
   if (self->current_ahead && file->tree && file->tree->kind == OSTREE_PLUGIN_TREE_TAR)
     oima_tar_ahead_taken (self->current_ahead);
@@ -491,13 +557,43 @@ ima_commit_file_xattrs (OstreePluginCommit *commit, const OstreePluginFile *file
   return oima_xattrs_set (xattrs, OIMA_XATTR_EVM, evm);
 }
 
+static gboolean
+remember_signed (const char *path, const char *checksum, gpointer user_data, GError **error)
+{
+  ImaCommit *self = user_data;
+  const char *source = g_hash_table_lookup (self->source_of_path, path);
+  if (source)
+    oima_sign_cache_insert (self->cache, source, checksum);
+  return TRUE;
+}
+
+/* The signing cache learns which object each file taken from a source
+ * object became: the branch now points at the new commit.  A cache is
+ * never a reason to fail. */
+static void
+update_cache (ImaCommit *self)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *root_tree = NULL;
+  if (!oima_resolve_commit (self->repo, self->branch, NULL, NULL, &root_tree, &local_error)
+      || !oima_tree_walk (self->repo, root_tree, remember_signed, self, NULL, &local_error)
+      || !oima_sign_cache_save (self->cache, NULL, &local_error))
+    {
+      if (g_getenv ("OSTREE_IMA_DEBUG"))
+        g_printerr ("ima: signing cache not updated: %s\n", local_error->message);
+    }
+}
+
 static void
 ima_commit_end (OstreePluginCommit *commit, gboolean success)
 {
   ImaCommit *self = commit->plugin_data;
   commit->plugin_data = NULL;
-  if (self)
-    ima_commit_free (self);
+  if (self == NULL)
+    return;
+  if (success && self->cache && self->branch && g_hash_table_size (self->source_of_path) > 0)
+    update_cache (self);
+  ima_commit_free (self);
 }
 
 static const OstreePluginInfo plugin_info = {
