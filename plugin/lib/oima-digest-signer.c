@@ -14,7 +14,7 @@ typedef struct
 {
   guint8 digest[OIMA_MAX_DIGEST_SIZE];
   gsize len;
-  GBytes *ima;
+  GBytes *ima; /* NULL while a thread is signing it */
 } MemoEntry;
 
 struct _OimaDigestSigner
@@ -27,6 +27,7 @@ struct _OimaDigestSigner
   GMutex lock;       /* protects the fields below */
   GHashTable *memo;  /* MemoEntry (key and value, owned by memo_order) */
   GQueue memo_order; /* oldest first */
+  GCond signed_cond; /* a pending entry got its value or went */
   guint n_signed;
 };
 
@@ -49,8 +50,35 @@ memo_entry_equal (gconstpointer a, gconstpointer b)
 static void
 memo_entry_free (MemoEntry *e)
 {
-  g_bytes_unref (e->ima);
+  g_clear_pointer (&e->ima, g_bytes_unref);
   g_free (e);
+}
+
+/* With the lock held: a pending entry for @probe's digest, after making
+ * room by forgetting the oldest signatures (never a pending one: its
+ * signer will fill it in). */
+static MemoEntry *
+memo_insert_pending (OimaDigestSigner *signer, const MemoEntry *probe)
+{
+  guint n_pending_seen = 0;
+  while (g_queue_get_length (&signer->memo_order) >= OIMA_DIGEST_SIGNER_MEMO_SIZE
+         && n_pending_seen < g_queue_get_length (&signer->memo_order))
+    {
+      MemoEntry *oldest = g_queue_pop_head (&signer->memo_order);
+      if (oldest->ima == NULL)
+        {
+          g_queue_push_tail (&signer->memo_order, oldest);
+          n_pending_seen++;
+          continue;
+        }
+      g_hash_table_remove (signer->memo, oldest);
+      memo_entry_free (oldest);
+    }
+  MemoEntry *e = g_memdup2 (probe, sizeof *probe);
+  e->ima = NULL;
+  g_hash_table_add (signer->memo, e);
+  g_queue_push_tail (&signer->memo_order, e);
+  return e;
 }
 
 OimaDigestSigner *
@@ -60,6 +88,7 @@ oima_digest_signer_new (OimaSigningKey *key, OimaHashAlgo algo)
   self->key = oima_signing_key_ref (key);
   self->algo = algo;
   g_mutex_init (&self->lock);
+  g_cond_init (&self->signed_cond);
   self->memo = g_hash_table_new (memo_entry_hash, memo_entry_equal);
   g_queue_init (&self->memo_order);
   return self;
@@ -72,6 +101,7 @@ oima_digest_signer_free (OimaDigestSigner *signer)
   g_hash_table_unref (signer->memo);
   g_queue_clear_full (&signer->memo_order, (GDestroyNotify)memo_entry_free);
   g_mutex_clear (&signer->lock);
+  g_cond_clear (&signer->signed_cond);
   g_free (signer);
 }
 
@@ -110,39 +140,36 @@ oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const char 
   MemoEntry probe = { .len = len };
   memcpy (probe.digest, digest, len);
   g_mutex_lock (&signer->lock);
-  MemoEntry *hit = g_hash_table_lookup (signer->memo, &probe);
-  GBytes *cached = hit ? g_bytes_ref (hit->ima) : NULL;
-  g_mutex_unlock (&signer->lock);
-  if (cached)
-    return cached;
-
-  /* Signing happens outside the lock; two threads racing on one digest
-   * both sign and the first value is kept (ECDSA values differ). */
-  GBytes *ima = oima_signing_key_sign_xattr (signer->key, OIMA_XATTR_TYPE_DIGSIG, signer->algo,
-                                             digest, len, error);
-  if (ima == NULL)
-    return NULL;
-  g_mutex_lock (&signer->lock);
-  hit = g_hash_table_lookup (signer->memo, &probe);
+  MemoEntry *hit;
+  /* Another thread signing this digest: wait for its value (it may fail:
+   * then the entry is gone and this thread signs). */
+  while ((hit = g_hash_table_lookup (signer->memo, &probe)) && hit->ima == NULL)
+    g_cond_wait (&signer->signed_cond, &signer->lock);
   if (hit)
     {
-      g_bytes_unref (ima);
-      ima = g_bytes_ref (hit->ima);
+      GBytes *cached = g_bytes_ref (hit->ima);
+      g_mutex_unlock (&signer->lock);
+      return cached;
+    }
+  MemoEntry *e = memo_insert_pending (signer, &probe);
+  g_mutex_unlock (&signer->lock);
+
+  /* Signing happens outside the lock. */
+  GBytes *ima = oima_signing_key_sign_xattr (signer->key, OIMA_XATTR_TYPE_DIGSIG, signer->algo,
+                                             digest, len, error);
+  g_mutex_lock (&signer->lock);
+  if (ima)
+    {
+      e->ima = g_bytes_ref (ima);
+      signer->n_signed++;
     }
   else
     {
-      if (g_queue_get_length (&signer->memo_order) >= OIMA_DIGEST_SIGNER_MEMO_SIZE)
-        {
-          MemoEntry *oldest = g_queue_pop_head (&signer->memo_order);
-          g_hash_table_remove (signer->memo, oldest);
-          memo_entry_free (oldest);
-        }
-      MemoEntry *e = g_memdup2 (&probe, sizeof probe);
-      e->ima = g_bytes_ref (ima);
-      g_hash_table_add (signer->memo, e);
-      g_queue_push_tail (&signer->memo_order, e);
-      signer->n_signed++;
+      g_hash_table_remove (signer->memo, e);
+      g_queue_remove (&signer->memo_order, e);
+      memo_entry_free (e);
     }
+  g_cond_broadcast (&signer->signed_cond);
   g_mutex_unlock (&signer->lock);
   return ima;
 }

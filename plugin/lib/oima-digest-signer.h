@@ -3,7 +3,8 @@
  * security.ima values for content digests.  A digest seen again among the
  * last few thousand distinct ones is not signed again (same value, even
  * with ECDSA); memory stays bounded however large the tree.  Thread-safe:
- * share one between workers.
+ * share one between workers.  A thread asking for a digest another thread
+ * is signing waits for that value instead of signing it again.
  */
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +16,8 @@ typedef enum
 {
   SOURCE_PATH,
   SOURCE_FD,
-  SOURCE_OBJECT
+  SOURCE_OBJECT,
+  SOURCE_DIGEST /* hashed already: sign into the cache, nobody takes it */
 } SourceKind;
 
 typedef struct
@@ -28,6 +30,8 @@ typedef struct
   int fd;
   OstreeRepo *repo;
   char *checksum;
+  guint8 digest[OIMA_MAX_DIGEST_SIZE]; /* SOURCE_DIGEST */
+  gsize digest_len;
   GBytes *ima; /* the result, once the workers report the request done */
 } Request;
 
@@ -78,6 +82,10 @@ hash_request (OimaSignQueue *q, Request *r, guint8 *digest, gsize *len, GCancell
           return oima_throw (error, "Object %s is not a regular file", r->checksum);
         return oima_hash_stream (q->algo, in, digest, len, cancellable, error);
       }
+    case SOURCE_DIGEST:
+      memcpy (digest, r->digest, r->digest_len);
+      *len = r->digest_len;
+      return TRUE;
     }
   g_assert_not_reached ();
 }
@@ -173,6 +181,18 @@ oima_sign_queue_push_path (OimaSignQueue *queue, const char *id, const char *pat
   r->dfd = dfd;
   r->relpath = g_strdup (relpath);
   push (queue, r);
+}
+
+void
+oima_sign_queue_push_digest (OimaSignQueue *queue, const char *path, const guint8 *digest,
+                             gsize len)
+{
+  g_return_if_fail (len <= OIMA_MAX_DIGEST_SIZE);
+  Request *r = request_new ("digest", SOURCE_DIGEST);
+  r->path = g_strdup (path);
+  memcpy (r->digest, digest, len);
+  r->digest_len = len;
+  oima_workers_push_detached (queue->workers, r, (GDestroyNotify)request_free);
 }
 
 void

@@ -50,6 +50,14 @@ void oima_sign_queue_push_fd (OimaSignQueue *queue, const char *id, int fd);
 void oima_sign_queue_push_object (OimaSignQueue *queue, const char *id, const char *path,
                                   OstreeRepo *repo, const char *checksum);
 
+/* Sign @digest (of the file at @path, for reuse and hash-only) on a worker
+ * into the shared cache, for a later oima_sign_queue_sign_stream() or
+ * _sign_digest() of the same content to find: e.g. from a thread that
+ * reads an archive ahead.  Nobody takes it; a failure only means the
+ * later call signs itself. */
+void oima_sign_queue_push_digest (OimaSignQueue *queue, const char *path, const guint8 *digest,
+                                  gsize len);
+
 gboolean oima_sign_queue_contains (OimaSignQueue *queue, const char *id);
 
 /* Wait for @id's security.ima value and forget it.  Errors: the work's own

@@ -18,13 +18,14 @@ struct _OimaTarAhead
   OimaHashAlgo algo;
   char *archive_path;
   const OimaPathFilter *select;
+  OimaTarAheadFlags flags;
   GCancellable *cancellable;
   GThread *thread;
   char *error;
 
   GMutex lock; /* protects what follows */
   GCond cond;
-  guint n_signed; /* by the thread */
+  guint n_hashed; /* by the thread */
   guint n_taken;  /* by the importer */
 };
 
@@ -33,7 +34,7 @@ static gboolean
 wait_for_importer (OimaTarAhead *self, GError **error)
 {
   g_mutex_lock (&self->lock);
-  while (self->n_signed >= self->n_taken + WINDOW
+  while (self->n_hashed >= self->n_taken + WINDOW
          && !g_cancellable_is_cancelled (self->cancellable))
     g_cond_wait (&self->cond, &self->lock);
   g_mutex_unlock (&self->lock);
@@ -84,11 +85,17 @@ read_ahead (OimaTarAhead *self, GError **error)
       gsize len = 0;
       if (!oima_tar_reader_hash (reader, self->algo, digest, &len, self->cancellable, error))
         return FALSE;
-      g_autoptr (GBytes) ima = oima_sign_queue_sign_digest (self->queue, path, digest, len, error);
-      if (ima == NULL)
-        return FALSE;
+      if (self->flags & OIMA_TAR_AHEAD_SIGN_ON_WORKERS)
+        oima_sign_queue_push_digest (self->queue, path, digest, len);
+      else
+        {
+          g_autoptr (GBytes) ima
+              = oima_sign_queue_sign_digest (self->queue, path, digest, len, error);
+          if (ima == NULL)
+            return FALSE;
+        }
       g_mutex_lock (&self->lock);
-      self->n_signed++;
+      self->n_hashed++;
       g_mutex_unlock (&self->lock);
     }
 }
@@ -105,13 +112,14 @@ thread_main (gpointer data)
 
 OimaTarAhead *
 oima_tar_ahead_start (OimaSignQueue *queue, OimaHashAlgo algo, const char *archive_path,
-                      const OimaPathFilter *select)
+                      const OimaPathFilter *select, OimaTarAheadFlags flags)
 {
   OimaTarAhead *self = g_new0 (OimaTarAhead, 1);
   self->queue = queue;
   self->algo = algo;
   self->archive_path = g_strdup (archive_path);
   self->select = select;
+  self->flags = flags;
   self->cancellable = g_cancellable_new ();
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -153,10 +161,10 @@ oima_tar_ahead_taken (OimaTarAhead *ahead)
 }
 
 guint
-oima_tar_ahead_get_n_signed (OimaTarAhead *ahead)
+oima_tar_ahead_get_n_hashed (OimaTarAhead *ahead)
 {
   g_mutex_lock (&ahead->lock);
-  guint n = ahead->n_signed;
+  guint n = ahead->n_hashed;
   g_mutex_unlock (&ahead->lock);
   return n;
 }

@@ -25,6 +25,7 @@ struct _OimaWorkers
   GHashTable *done;        /* tasks done and not yet waited for by wait_task */
   GError *error;           /* the first failure */
   GHashTable *task_errors; /* INDEPENDENT: task -> GError */
+  GHashTable *detached;    /* queued detached task -> GDestroyNotify */
 };
 
 static void
@@ -45,9 +46,29 @@ record_failure (OimaWorkers *w, gpointer task, GError *error)
   g_cancellable_cancel (w->cancellable);
 }
 
+/* A detached task: run, then freed, its error dropped; nobody waits. */
+static void
+run_detached (gpointer task, GDestroyNotify destroy, OimaWorkers *w)
+{
+  g_autoptr (GError) local_error = NULL;
+  if (!g_cancellable_is_cancelled (w->cancellable))
+    (void)w->func (task, w->user_data, w->cancellable, &local_error);
+  destroy (task);
+}
+
 static void
 run_task (gpointer task, OimaWorkers *w)
 {
+  g_mutex_lock (&w->lock);
+  GDestroyNotify destroy = NULL;
+  gboolean detached = g_hash_table_steal_extended (w->detached, task, NULL, (gpointer *)&destroy);
+  g_mutex_unlock (&w->lock);
+  if (detached)
+    {
+      run_detached (task, destroy, w);
+      return;
+    }
+
   GError *local_error = NULL;
   if (!g_cancellable_is_cancelled (w->cancellable)
       && !w->func (task, w->user_data, w->cancellable, &local_error))
@@ -107,6 +128,7 @@ oima_workers_new (guint n_jobs, OimaWorkersFlags flags, OimaWorkFunc func, gpoin
   g_mutex_init (&w->lock);
   g_cond_init (&w->cond);
   w->done = g_hash_table_new (NULL, NULL);
+  w->detached = g_hash_table_new (NULL, NULL);
   w->cancellable = g_cancellable_new ();
   w->wake_handler = g_signal_connect (w->cancellable, "cancelled", G_CALLBACK (wake_waiters), w);
   if (cancellable)
@@ -154,6 +176,7 @@ oima_workers_free (OimaWorkers *workers)
   g_signal_handler_disconnect (workers->cancellable, workers->wake_handler);
   g_object_unref (workers->cancellable);
   g_hash_table_unref (workers->done);
+  g_hash_table_unref (workers->detached); /* empty: every task ran or was skipped */
   g_hash_table_unref (workers->task_errors);
   g_clear_error (&workers->error);
   g_mutex_clear (&workers->lock);
@@ -167,6 +190,16 @@ oima_workers_push (OimaWorkers *workers, gpointer task)
   g_return_if_fail (task != NULL && task != STOP_MARKER);
   g_mutex_lock (&workers->lock);
   workers->n_pushed++;
+  g_mutex_unlock (&workers->lock);
+  g_async_queue_push (workers->queue, task);
+}
+
+void
+oima_workers_push_detached (OimaWorkers *workers, gpointer task, GDestroyNotify destroy)
+{
+  g_return_if_fail (task != NULL && task != STOP_MARKER && destroy != NULL);
+  g_mutex_lock (&workers->lock);
+  g_hash_table_insert (workers->detached, task, destroy);
   g_mutex_unlock (&workers->lock);
   g_async_queue_push (workers->queue, task);
 }

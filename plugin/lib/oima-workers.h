@@ -48,6 +48,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OimaWorkers, oima_workers_free)
 /* Queue @task.  Thread-safe. */
 void oima_workers_push (OimaWorkers *workers, gpointer task);
 
+/* Queue @task that nobody waits for: when it is done (or skipped) the
+ * engine frees it with @destroy; its error, if any, is dropped, and the
+ * waits above do not count it.  For work ahead whose result lands
+ * elsewhere (e.g. a signature cache).  Thread-safe. */
+void oima_workers_push_detached (OimaWorkers *workers, gpointer task, GDestroyNotify destroy);
+
 /* Wait until every pushed task is done.  FALSE with the first failure's
  * error (or a cancellation error); independent tasks' errors are then
  * forgotten. */

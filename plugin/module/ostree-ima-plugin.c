@@ -11,8 +11,9 @@
  *  - commit_tree: read ahead: queue every regular file of a dir= tree (by
  *    path) or every content object of a ref= tree (by checksum) on the
  *    sign queue, whose worker threads hash and sign while ostree writes;
- *    read a tar= archive (not stdin) on a thread of its own that signs
- *    each file's digest into the queue's cache, at most about a thousand
+ *    read a tar= archive (not stdin) on a thread of its own that hashes
+ *    each file and signs the digest into the queue's cache (with more
+ *    than two CPUs: hands it to the workers), at most about a thousand
  *    files ahead of ostree's import (oima-tar-ahead.h);
  *  - commit_file_xattrs: take the file's security.ima from the queue (or
  *    sign it now, from the cache for tar= files read ahead) and merge it
@@ -137,7 +138,7 @@ report_tar_ahead (gpointer data, gpointer user_data)
   if (!g_getenv ("OSTREE_IMA_DEBUG"))
     return;
   const char *err = oima_tar_ahead_get_error (ahead);
-  g_printerr ("ima: tar read-ahead signed %u files%s%s\n", oima_tar_ahead_get_n_signed (ahead),
+  g_printerr ("ima: tar read-ahead hashed %u files%s%s\n", oima_tar_ahead_get_n_hashed (ahead),
               err ? ", then stopped: " : "", err ? err : "");
 }
 
@@ -436,14 +437,21 @@ ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
       }
     case OSTREE_PLUGIN_TREE_TAR:
       /* ostree reads the archive once, spooling each file for the file
-       * hook; a second reader ahead of it signs on another thread.  Stdin
+       * hook; a second reader ahead of it hashes and signs on other
+       * threads.  Stdin
        * can be read only once: its files are signed as they come.
        * OSTREE_IMA_TAR_READ_AHEAD=0 turns it off (for benchmarks). */
       if (tree->source && strcmp (tree->source, "-") != 0
           && g_strcmp0 (g_getenv ("OSTREE_IMA_TAR_READ_AHEAD"), "0") != 0)
         {
+          /* OSTREE_IMA_TAR_SIGN_ON_WORKERS=1/0 overrides the choice by
+           * CPU count (see oima-tar-ahead.h), for tests and benchmarks. */
+          const char *on_workers = g_getenv ("OSTREE_IMA_TAR_SIGN_ON_WORKERS");
+          gboolean workers
+              = on_workers ? g_strcmp0 (on_workers, "0") != 0 : g_get_num_processors () > 2;
           self->current_ahead
-              = oima_tar_ahead_start (self->queue, self->algo, tree->source, self->select);
+              = oima_tar_ahead_start (self->queue, self->algo, tree->source, self->select,
+                                      workers ? OIMA_TAR_AHEAD_SIGN_ON_WORKERS : 0);
           g_ptr_array_add (self->tar_aheads, self->current_ahead);
         }
       return TRUE;

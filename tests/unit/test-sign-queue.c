@@ -89,6 +89,23 @@ test_queue (void)
 /* A repeated digest is signed once, even with ECDSA (whose signatures
  * differ each time), but only recent digests are remembered: memory stays
  * bounded in the size of the tree. */
+typedef struct
+{
+  OimaDigestSigner *signer;
+  const guint8 *digest;
+  GBytes *values[8];
+} RaceData;
+
+static gpointer
+race_sign (gpointer data)
+{
+  RaceData *race = data;
+  static gint next;
+  guint i = (guint)g_atomic_int_add (&next, 1);
+  race->values[i] = oima_digest_signer_sign (race->signer, NULL, NULL, race->digest, 32, NULL);
+  return NULL;
+}
+
 static void
 test_digest_memo (void)
 {
@@ -125,6 +142,23 @@ test_digest_memo (void)
   g_assert_no_error (error);
   g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 2 + n);
 
+  /* Threads asking at once for one digest all get one value, made once
+   * (one thread signs, the others wait for its value). */
+  guint8 shared[32] = { 3 };
+  RaceData race = { signer, shared, { NULL } };
+  GThread *threads[G_N_ELEMENTS (race.values)];
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("race", race_sign, &race);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (race.values); i++)
+    {
+      g_assert_nonnull (race.values[i]);
+      g_assert_true (g_bytes_equal (race.values[i], race.values[0]));
+      g_bytes_unref (race.values[i]);
+    }
+  g_assert_cmpuint (oima_digest_signer_get_n_signed (signer), ==, 3 + n);
+
   /* A digest longer than any algorithm's is refused, not overrun. */
   guint8 huge[OIMA_MAX_DIGEST_SIZE + 1] = { 0 };
   g_assert_null (oima_digest_signer_sign (signer, NULL, NULL, huge, sizeof huge, &error));
@@ -133,22 +167,23 @@ test_digest_memo (void)
   remove_tree (dir);
 }
 
-/* The tar read-ahead signs at most 1024 files more than the importer took,
+/* The tar read-ahead signs (or hands on) at most 1024 files more than the importer took,
  * then waits; each file taken lets it read one further. */
 static guint
-wait_n_signed (OimaTarAhead *ahead, guint want)
+wait_n_hashed (OimaTarAhead *ahead, guint want)
 {
   /* It gets there, then stays there: give it time to overshoot. */
   gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (oima_tar_ahead_get_n_signed (ahead) < want && g_get_monotonic_time () < deadline)
+  while (oima_tar_ahead_get_n_hashed (ahead) < want && g_get_monotonic_time () < deadline)
     g_usleep (10000);
   g_usleep (200000);
-  return oima_tar_ahead_get_n_signed (ahead);
+  return oima_tar_ahead_get_n_hashed (ahead);
 }
 
 static void
-test_tar_ahead_window (void)
+test_tar_ahead_window (gconstpointer data)
 {
+  OimaTarAheadFlags flags = GPOINTER_TO_UINT (data);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("oima-ahead-XXXXXX", &error);
   g_autoptr (OimaSigningKey) key = new_p256_key (dir);
@@ -170,21 +205,25 @@ test_tar_ahead_window (void)
 
   g_autoptr (OimaSignQueue) q = oima_sign_queue_new (key, OIMA_HASH_SHA256, 1, &error);
   g_assert_no_error (error);
-  g_autoptr (OimaTarAhead) ahead = oima_tar_ahead_start (q, OIMA_HASH_SHA256, tar, NULL);
-  g_assert_cmpuint (wait_n_signed (ahead, 1024), ==, 1024);
+  g_autoptr (OimaTarAhead) ahead = oima_tar_ahead_start (q, OIMA_HASH_SHA256, tar, NULL, flags);
+  g_assert_cmpuint (wait_n_hashed (ahead, 1024), ==, 1024);
   for (guint i = 0; i < 50; i++)
     oima_tar_ahead_taken (ahead);
-  g_assert_cmpuint (wait_n_signed (ahead, 1074), ==, 1074);
+  g_assert_cmpuint (wait_n_hashed (ahead, 1074), ==, 1074);
   for (guint i = 0; i < 1050; i++)
     oima_tar_ahead_taken (ahead);
-  g_assert_cmpuint (wait_n_signed (ahead, n), ==, n);
+  g_assert_cmpuint (wait_n_hashed (ahead, n), ==, n);
   oima_tar_ahead_stop (ahead);
   g_assert_null (oima_tar_ahead_get_error (ahead));
+  /* Each file signed once (by the workers: soon). */
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (oima_sign_queue_get_n_signed (q) < n && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
   g_assert_cmpuint (oima_sign_queue_get_n_signed (q), ==, n);
 
   /* Stopping wakes a thread waiting for the importer. */
-  g_autoptr (OimaTarAhead) stuck = oima_tar_ahead_start (q, OIMA_HASH_SHA256, tar, NULL);
-  g_assert_cmpuint (wait_n_signed (stuck, 1024), ==, 1024);
+  g_autoptr (OimaTarAhead) stuck = oima_tar_ahead_start (q, OIMA_HASH_SHA256, tar, NULL, flags);
+  g_assert_cmpuint (wait_n_hashed (stuck, 1024), ==, 1024);
   oima_tar_ahead_stop (stuck);
   g_assert_null (oima_tar_ahead_get_error (stuck));
 
@@ -197,6 +236,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sign-queue/ahead", test_queue);
   g_test_add_func ("/sign-queue/digest-memo", test_digest_memo);
-  g_test_add_func ("/sign-queue/tar-ahead-window", test_tar_ahead_window);
+  g_test_add_data_func ("/sign-queue/tar-ahead-window", GUINT_TO_POINTER (0),
+                        test_tar_ahead_window);
+  g_test_add_data_func ("/sign-queue/tar-ahead-window-workers",
+                        GUINT_TO_POINTER (OIMA_TAR_AHEAD_SIGN_ON_WORKERS), test_tar_ahead_window);
   return g_test_run ();
 }

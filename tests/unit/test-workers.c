@@ -115,6 +115,73 @@ test_independent (void)
       }
 }
 
+/* Detached tasks: run (or skipped), then freed by the engine; their
+ * failures fail nothing, and the waits do not count them. */
+typedef struct
+{
+  Task task; /* first: square() sees a Task */
+  gint *destroyed;
+  guint *results_sum;
+} DetachedTask;
+
+static void
+detached_task_free (gpointer p)
+{
+  DetachedTask *d = p;
+  g_atomic_int_add ((gint *)d->results_sum, (gint)d->task.result);
+  g_atomic_int_inc (d->destroyed);
+  g_free (d);
+}
+
+static void
+test_detached (void)
+{
+  g_autoptr (GError) error = NULL;
+  guint fail_at = 7;
+  gint destroyed = 0;
+  guint results_sum = 0;
+  Task tasks[20];
+  OimaWorkers *w = oima_workers_new (2, OIMA_WORKERS_FAIL_FAST, square, &fail_at, NULL, &error);
+  const guint n_detached = 10;
+  guint expected_sum = 0;
+  for (guint i = 0; i < n_detached; i++)
+    {
+      DetachedTask *d = g_new0 (DetachedTask, 1);
+      d->task.index = i;
+      d->destroyed = &destroyed;
+      d->results_sum = &results_sum;
+      if (i != fail_at)
+        expected_sum += i * i;
+      oima_workers_push_detached (w, d, detached_task_free);
+    }
+  /* Regular tasks (none fails: fail_at is below their indexes) after
+   * them: the batch succeeds although detached task 7 failed. */
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = (Task){ 100 + i, 0 };
+      oima_workers_push (w, &tasks[i]);
+    }
+  g_assert_true (oima_workers_wait_all (w, NULL, NULL, &error));
+  g_assert_no_error (error);
+  oima_workers_free (w);
+  g_assert_cmpint (destroyed, ==, (gint)n_detached);
+  g_assert_cmpuint (results_sum, ==, expected_sum);
+
+  /* Queued when the engine goes: skipped, still freed. */
+  destroyed = 0;
+  w = oima_workers_new (1, OIMA_WORKERS_FAIL_FAST, square, NULL, NULL, &error);
+  for (guint i = 0; i < 100; i++)
+    {
+      DetachedTask *d = g_new0 (DetachedTask, 1);
+      d->task.index = i;
+      d->destroyed = &destroyed;
+      d->results_sum = &results_sum;
+      oima_workers_push_detached (w, d, detached_task_free);
+    }
+  oima_workers_free (w);
+  g_assert_cmpint (destroyed, ==, 100);
+}
+
 static void
 test_cancelled (void)
 {
@@ -145,5 +212,6 @@ main (int argc, char **argv)
   g_test_add_func ("/workers/fail-fast", test_fail_fast);
   g_test_add_func ("/workers/independent", test_independent);
   g_test_add_func ("/workers/cancelled", test_cancelled);
+  g_test_add_func ("/workers/detached", test_detached);
   return g_test_run ();
 }
