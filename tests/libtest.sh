@@ -621,6 +621,10 @@ bench_trash() {
   done
 }
 
+# bench_median: the median of the numbers on stdin, one a line (nothing
+# for no numbers: a variant that did not run).
+bench_median() { sort -n | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
 # ---------------------------------------------------------------- fixtures
 
 # Deterministic pseudo-random bytes: gen_bytes SEED SIZE_BYTES > file.

@@ -145,9 +145,7 @@ done
 sha_bps=$(openssl speed -seconds 2 -evp sha256 2>/dev/null | awk '$1 == "sha256" || $1 == "SHA256" {v = $NF} END {sub(/k$/, "", v); print v * 1000}')
 rsa_sps=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '$1 == "rsa" && $2 == "2048" {print $(NF - 1); exit}')
 
-# (nothing for no values: a variant that did not run)
-median() { sort -n | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-stat_of() { awk -v t="$1" -v l="$2" -v f="$3" '$1 == t && $2 == l {print $f}' results | median; }
+stat_of() { awk -v t="$1" -v l="$2" -v f="$3" '$1 == t && $2 == l {print $f}' results | bench_median; }
 
 echo
 echo "## os-bench: $(date -u +%Y-%m-%d), $NCPU CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), RSA-2048, sha256, bare repository, median of $ROUNDS rounds, $([ $COLD = 1 ] && echo "cold page cache" || echo "warm page cache")"

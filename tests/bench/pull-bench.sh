@@ -87,7 +87,7 @@ time_pull() {
   read -r real user sys <"$label.time"
   echo "$real $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.3f", u + s}')"
 }
-median() { tr ' ' '\n' <<<"$*" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { tr ' ' '\n' <<<"$*" | bench_median; }
 
 # The hook is on: the unsigned commit is refused (a whole pull, once).
 new_sysroot
