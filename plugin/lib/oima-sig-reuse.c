@@ -132,18 +132,44 @@ oima_sig_reuse_set_cache (OimaSigReuse *reuse, OstreeRepo *repo, OimaSignCache *
   reuse->cache = cache;
 }
 
-/* @checksum's value if it is this key's signature over @digest.  Read
- * again from the object; one that went away is simply not reused. */
+/* @checksum's value if it is not @made and is this key's signature over
+ * @digest.  Read again from the object; one that went away is simply not
+ * reused. */
 static GBytes *
-valid_value (OimaSigReuse *reuse, OstreeRepo *repo, const char *checksum, const guint8 *digest,
-             gsize digest_len)
+valid_value (OimaSigReuse *reuse, OstreeRepo *repo, const char *checksum, GBytes *made,
+             const guint8 *digest, gsize digest_len)
 {
   g_autoptr (GBytes) ima = NULL;
   if (!load_ima (repo, checksum, &ima, NULL, NULL) || ima == NULL
+      || (made && g_bytes_equal (ima, made))
       || !oima_signing_key_made (reuse->key, ima, OIMA_XATTR_TYPE_DIGSIG, reuse->algo, digest,
                                  digest_len))
     return NULL;
   return g_steal_pointer (&ima);
+}
+
+static GBytes *
+find_cached (OimaSigReuse *reuse, const char *source_checksum, GBytes *made, const guint8 *digest,
+             gsize digest_len)
+{
+  if (reuse->cache == NULL || source_checksum == NULL)
+    return NULL;
+  g_autofree char *signed_checksum = oima_sign_cache_lookup (reuse->cache, source_checksum);
+  if (signed_checksum == NULL)
+    return NULL;
+  return valid_value (reuse, reuse->cache_repo, signed_checksum, made, digest, digest_len);
+}
+
+GBytes *
+oima_sig_reuse_find_cached (OimaSigReuse *reuse, const char *source_checksum, GBytes *made,
+                            const guint8 *digest, gsize digest_len)
+{
+  if (reuse == NULL)
+    return NULL;
+  GBytes *ima = find_cached (reuse, source_checksum, made, digest, digest_len);
+  if (ima)
+    g_atomic_int_inc (&reuse->n_reused);
+  return ima;
 }
 
 GBytes *
@@ -155,13 +181,9 @@ oima_sig_reuse_find (OimaSigReuse *reuse, const char *path, const char *source_c
   GBytes *ima = NULL;
   Candidate *c = path ? g_hash_table_lookup (reuse->by_path, path) : NULL;
   if (c)
-    ima = valid_value (reuse, c->repo, c->checksum, digest, digest_len);
-  if (ima == NULL && reuse->cache && source_checksum)
-    {
-      g_autofree char *signed_checksum = oima_sign_cache_lookup (reuse->cache, source_checksum);
-      if (signed_checksum)
-        ima = valid_value (reuse, reuse->cache_repo, signed_checksum, digest, digest_len);
-    }
+    ima = valid_value (reuse, c->repo, c->checksum, NULL, digest, digest_len);
+  if (ima == NULL)
+    ima = find_cached (reuse, source_checksum, NULL, digest, digest_len);
   if (ima)
     g_atomic_int_inc (&reuse->n_reused);
   return ima;

@@ -49,6 +49,14 @@ gboolean oima_sig_reuse_add_ref (OimaSigReuse *reuse, OstreeRepo *repo, const ch
  * @reuse between threads. */
 void oima_sig_reuse_set_cache (OimaSigReuse *reuse, OstreeRepo *repo, OimaSignCache *cache);
 
+/* The value the signing cache holds for content object @source_checksum,
+ * if it is not @made (may be NULL) and is this key's signature over
+ * @digest (a new reference); else NULL.  For content signed before its
+ * source object was known: e.g. a file of a hardlinked checkout.
+ * Thread-safe. */
+GBytes *oima_sig_reuse_find_cached (OimaSigReuse *reuse, const char *source_checksum, GBytes *made,
+                                    const guint8 *digest, gsize digest_len);
+
 /* The remembered value for @path (may be NULL), else the cached one for
  * content object @source_checksum (may be NULL), if it is this key's
  * signature over @digest (a new reference); else NULL.  Thread-safe. */

@@ -30,7 +30,7 @@ typedef struct
   int fd;
   OstreeRepo *repo;
   char *checksum;
-  guint8 digest[OIMA_MAX_DIGEST_SIZE]; /* SOURCE_DIGEST */
+  guint8 digest[OIMA_MAX_DIGEST_SIZE]; /* given (SOURCE_DIGEST) or computed */
   gsize digest_len;
   GBytes *ima; /* the result, once the workers report the request done */
 } Request;
@@ -95,10 +95,9 @@ sign_request (gpointer task, gpointer user_data, GCancellable *cancellable, GErr
 {
   Request *r = task;
   OimaSignQueue *q = user_data;
-  guint8 digest[OIMA_MAX_DIGEST_SIZE];
-  gsize len = 0;
-  if (hash_request (q, r, digest, &len, cancellable, error))
-    r->ima = oima_digest_signer_sign (q->signer, r->path, r->checksum, digest, len, error);
+  if (hash_request (q, r, r->digest, &r->digest_len, cancellable, error))
+    r->ima = oima_digest_signer_sign (q->signer, r->path, r->checksum, r->digest, r->digest_len,
+                                      error);
   if (r->ima == NULL)
     {
       g_prefix_error (error, "Signing %s: ", r->id);
@@ -227,6 +226,13 @@ GBytes *
 oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable *cancellable,
                       GError **error)
 {
+  return oima_sign_queue_take_with_digest (queue, id, NULL, NULL, cancellable, error);
+}
+
+GBytes *
+oima_sign_queue_take_with_digest (OimaSignQueue *queue, const char *id, guint8 *out_digest,
+                                  gsize *out_len, GCancellable *cancellable, GError **error)
+{
   g_mutex_lock (&queue->lock);
   Request *r = g_hash_table_lookup (queue->requests, id);
   g_mutex_unlock (&queue->lock);
@@ -240,6 +246,11 @@ oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable *cancel
   g_hash_table_steal (queue->requests, id);
   g_mutex_unlock (&queue->lock);
   GBytes *ima = g_steal_pointer (&r->ima);
+  if (out_digest)
+    {
+      memcpy (out_digest, r->digest, r->digest_len);
+      *out_len = r->digest_len;
+    }
   request_free (r);
   return ima;
 }

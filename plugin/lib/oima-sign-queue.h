@@ -64,6 +64,10 @@ gboolean oima_sign_queue_contains (OimaSignQueue *queue, const char *id);
  * error (unreadable file, ...), or @id was never pushed. */
 GBytes *oima_sign_queue_take (OimaSignQueue *queue, const char *id, GCancellable *cancellable,
                               GError **error);
+/* The same, and the content's digest (OIMA_MAX_DIGEST_SIZE bytes at most). */
+GBytes *oima_sign_queue_take_with_digest (OimaSignQueue *queue, const char *id, guint8 *out_digest,
+                                          gsize *out_len, GCancellable *cancellable,
+                                          GError **error);
 
 /* Sign the digest of @content now, on the calling thread (sharing the
  * queue's signature cache). For content that cannot be queued ahead. */

@@ -481,7 +481,10 @@ sign_file_now (ImaCommit *self, const OstreePluginFile *file, GCancellable *canc
   return oima_sign_queue_sign_stream (self->queue, file->path, in, cancellable, error);
 }
 
-/* The value the read-ahead of a dir= tree made for @file, else one made now. */
+/* The value the read-ahead of a dir= tree made for @file, else one made now.
+ * A file with a source object there is a devino cache hit (a hardlink of
+ * the object): the queue signed it by path, not knowing the object, so
+ * the signing cache may still know a signed object of that content. */
 static GBytes *
 take_or_sign (ImaCommit *self, const OstreePluginFile *file, GCancellable *cancellable,
               GError **error)
@@ -490,7 +493,17 @@ take_or_sign (ImaCommit *self, const OstreePluginFile *file, GCancellable *cance
     {
       g_autofree char *id = g_strdup_printf ("%u:%s", self->tree_serial, file->path);
       if (oima_sign_queue_contains (self->queue, id))
-        return oima_sign_queue_take (self->queue, id, cancellable, error);
+        {
+          guint8 digest[OIMA_MAX_DIGEST_SIZE];
+          gsize len = 0;
+          g_autoptr (GBytes) made = oima_sign_queue_take_with_digest (self->queue, id, digest, &len,
+                                                                      cancellable, error);
+          if (made == NULL)
+            return NULL;
+          GBytes *cached
+              = oima_sig_reuse_find_cached (self->reuse, file->source_checksum, made, digest, len);
+          return cached ? cached : g_steal_pointer (&made);
+        }
     }
   return sign_file_now (self, file, cancellable, error);
 }

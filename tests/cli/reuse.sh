@@ -138,6 +138,18 @@ if patched_ostree_with_plugin; then
   n=$(changed "$a" "$c")
   info "commit --ima-sign --base=SRC with an overlay: $n of 40 base objects changed ($(made base-c))"
   [ "$n" = 1 ] || fatal "--base through the signing cache: expected only /etc/x new, got $n"
+  # A hardlinked checkout of the source committed with
+  # --link-checkout-speedup: every file is a devino cache hit of its
+  # object, which the cache knows too.
+  ostree --repo=repo checkout -H "$src" co-h
+  h=$(pcommit devino repo key -b devino --tree=dir=co-h --link-checkout-speedup)
+  n=$(changed "$a" "$h")
+  info "commit --ima-sign of a hardlinked checkout to a new branch: $n objects changed ($(made devino))"
+  [ "$n" = 0 ] || fatal "devino cache hits through the signing cache changed $n objects"
+  made devino | grep -q ' 40 reused$' || fatal "devino: $(made devino)"
+  h2=$(pcommit devino2 repo key -b devino2 --tree=dir=co-h --link-checkout-speedup --ima-no-cache)
+  n=$(changed "$a" "$h2")
+  [ "$n" = 40 ] || fatal "devino with --ima-no-cache: expected 40 changed objects, got $n"
   # Without the cache, the control: all new.
   d=$(pcommit ref-d repo key -b ref-d --tree=ref="$src" --ima-no-cache)
   n=$(changed "$a" "$d")

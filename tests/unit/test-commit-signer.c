@@ -498,6 +498,16 @@ test_reuse_by_source (Fixture *f, gconstpointer data)
   g_assert_null (oima_sig_reuse_find (
       reuse, NULL, "0000000000000000000000000000000000000000000000000000000000000000", da, 32));
   g_assert_cmpuint (oima_sig_reuse_get_n_reused (reuse), ==, 1);
+  /* Content signed before its source was known: the cached value, unless
+   * it is the one made. */
+  g_autoptr (GBytes) made_elsewhere = g_bytes_new_static ("\x03\x02", 2);
+  g_autoptr (GBytes) better = oima_sig_reuse_find_cached (reuse, src_a, made_elsewhere, da, 32);
+  g_assert_nonnull (better);
+  g_assert_true (g_bytes_equal (better, ima_a));
+  g_assert_null (oima_sig_reuse_find_cached (reuse, src_a, ima_a, da, 32));
+  g_assert_null (oima_sig_reuse_find_cached (reuse, src_a, made_elsewhere, db, 32));
+  g_assert_null (oima_sig_reuse_find_cached (NULL, src_a, made_elsewhere, da, 32));
+  g_assert_cmpuint (oima_sig_reuse_get_n_reused (reuse), ==, 2);
 
   /* The other key's cache knows nothing of it. */
   g_autoptr (OimaSigReuse) other = oima_sig_reuse_new (f->other_key, OIMA_HASH_SHA256);
