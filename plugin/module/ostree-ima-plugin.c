@@ -72,51 +72,49 @@ parse_hash_only (const char *name, const char *value, gpointer data, GError **er
   return TRUE;
 }
 
-static const GOptionEntry commit_options[]
-    = { { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
-          "Sign every regular file with an IMA signature (security.ima)", NULL },
-        { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
-          "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
-        { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
-          "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
-        { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
-          "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
-        { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
-          "Read the passphrase of --ima-key from FILE", "FILE" },
-        { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
-          "Hash and sign on N threads (default: number of CPUs)", "N" },
-        { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
-          "Reuse valid signatures of unchanged files of REV (repeatable; default: the branch's "
-          "current commit): no churn with ECDSA",
-          "REV" },
-        { "ima-no-reuse", 0, 0, G_OPTION_ARG_NONE, &opt_no_reuse,
-          "Sign every file afresh (ECDSA then changes every object)", NULL },
-        { "ima-no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
-          "Do not use or update the repository's signing cache", NULL },
-        { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
-          "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)",
-          "GLOB" },
-        { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
-          "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
-        { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
-          "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
-        { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
-          "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
-        { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
-          "Use an unencrypted --ima-key file that group or others can read", NULL },
-        { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
-          "Allow --ima-hash=md5, sha1 or rmd160", NULL },
-        { NULL } };
+static const GOptionEntry commit_options[] = {
+  { "ima-sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
+    "Sign every regular file with an IMA signature (security.ima)", NULL },
+  { "ima-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key,
+    "Private key for --ima-sign: PEM/DER file or pkcs11: URI", "KEY" },
+  { "ima-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
+    "Certificate of the key; its subjectKeyIdentifier gives the key id", "CERT" },
+  { "ima-hash", 0, 0, G_OPTION_ARG_STRING, &opt_hash,
+    "Hash algorithm for --ima-sign (default: sha256)", "ALG" },
+  { "ima-key-pass-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pass_file,
+    "Read the passphrase of --ima-key from FILE", "FILE" },
+  { "ima-jobs", 0, 0, G_OPTION_ARG_INT, &opt_jobs,
+    "Hash and sign on N threads (default: number of CPUs)", "N" },
+  { "ima-reuse-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_reuse_from,
+    "Reuse valid signatures of unchanged files of REV (repeatable; default: the branch's "
+    "current commit): no churn with ECDSA",
+    "REV" },
+  { "ima-no-reuse", 0, 0, G_OPTION_ARG_NONE, &opt_no_reuse,
+    "Sign every file afresh (ECDSA then changes every object)", NULL },
+  { "ima-no-cache", 0, 0, G_OPTION_ARG_NONE, &opt_no_cache,
+    "Do not use or update the repository's signing cache", NULL },
+  { "ima-include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_include,
+    "Sign only files whose path matches GLOB (repeatable; as ostree ima sign --include)", "GLOB" },
+  { "ima-exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_exclude,
+    "Do not sign files whose path matches GLOB (repeatable)", "GLOB" },
+  { "ima-hash-only", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_hash_only,
+    "Write a hash (0x04), not a signature, for every file or those matching GLOB", "GLOB" },
+  { "ima-evm", 0, 0, G_OPTION_ARG_NONE, &opt_evm,
+    "Also write a portable EVM signature (security.evm type 0x05) for each file", NULL },
+  { "ima-allow-insecure-key-perms", 0, 0, G_OPTION_ARG_NONE, &opt_allow_insecure_key_perms,
+    "Use an unencrypted --ima-key file that group or others can read", NULL },
+  { "ima-allow-weak-hash", 0, 0, G_OPTION_ARG_NONE, &opt_allow_weak_hash,
+    "Allow --ima-hash=md5, sha1 or rmd160", NULL },
+  { NULL },
+};
 
 typedef struct
 {
   OimaSigningKey *key;
   OimaHashAlgo algo;
   OimaSignQueue *queue;
-  OimaSigReuse *reuse;  /* outlives the queue */
-  OimaSignCache *cache; /* outlives reuse; NULL with --ima-no-cache */
-  OstreeRepo *repo;
-  char *branch;                /* the ref the commit updates, or NULL */
+  OimaSigReuse *reuse;         /* outlives the queue */
+  OimaSignCache *cache;        /* outlives reuse; NULL with --ima-no-cache */
   GHashTable *source_of_path;  /* path -> source checksum, for the cache */
   OimaPathFilter *hash_only;   /* outlives the queue */
   OimaPathFilter *select;      /* --ima-include/--ima-exclude; NULL: every file */
@@ -167,8 +165,6 @@ ima_commit_free (ImaCommit *self)
   g_clear_pointer (&self->reuse, oima_sig_reuse_free);
   g_clear_pointer (&self->cache, oima_sign_cache_free);
   g_clear_pointer (&self->source_of_path, g_hash_table_unref);
-  g_clear_object (&self->repo);
-  g_free (self->branch);
   g_clear_pointer (&self->hash_only, oima_path_filter_free);
   g_clear_pointer (&self->select, oima_path_filter_free);
   g_clear_pointer (&self->key, oima_signing_key_unref);
@@ -197,6 +193,16 @@ add_hint (GError *error, const char *flag)
       error->message = g_steal_pointer (&msg);
     }
   g_prefix_error (&error, "%s: ", flag);
+}
+
+/* The ref the commit updates, or NULL (--orphan, or a host of this ABI
+ * from before it said). */
+static const char *
+commit_branch (const OstreePluginCommit *commit)
+{
+  if (commit->struct_size < G_STRUCT_OFFSET (OstreePluginCommit, branch) + sizeof (commit->branch))
+    return NULL;
+  return commit->branch;
 }
 
 static gboolean
@@ -316,10 +322,7 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
           return FALSE;
         }
     }
-  self->repo = g_object_ref (commit->repo);
-  /* Older hosts of this ABI did not say which branch. */
-  if (commit->struct_size >= G_STRUCT_OFFSET (OstreePluginCommit, branch) + sizeof (commit->branch))
-    self->branch = g_strdup (commit->branch);
+  const char *branch = commit_branch (commit);
   self->reuse = oima_sig_reuse_new (self->key, algo);
   if (opt_reuse_from)
     {
@@ -331,14 +334,13 @@ ima_commit_begin (OstreePluginCommit *commit, gboolean *out_active, GCancellable
             return FALSE;
           }
     }
-  else if (!opt_no_reuse && self->branch)
+  else if (!opt_no_reuse && branch)
     {
       /* A rebuild changes only what changed, whatever the key type. */
       gboolean found = FALSE;
-      if (!oima_sig_reuse_add_ref (self->reuse, commit->repo, self->branch, &found, cancellable,
-                                   error))
+      if (!oima_sig_reuse_add_ref (self->reuse, commit->repo, branch, &found, cancellable, error))
         {
-          g_prefix_error (error, "--ima-sign: reusing the signatures of branch %s: ", self->branch);
+          g_prefix_error (error, "--ima-sign: reusing the signatures of branch %s: ", branch);
           ima_commit_free (self);
           return FALSE;
         }
@@ -438,8 +440,8 @@ ima_commit_tree (OstreePluginCommit *commit, const OstreePluginTree *tree,
     case OSTREE_PLUGIN_TREE_TAR:
       /* ostree reads the archive once, spooling each file for the file
        * hook; a second reader ahead of it hashes and signs on other
-       * threads.  Stdin
-       * can be read only once: its files are signed as they come.
+       * threads.  Stdin can be read only once: its files are signed as
+       * they come.
        * OSTREE_IMA_TAR_READ_AHEAD=0 turns it off (for benchmarks). */
       if (tree->source && strcmp (tree->source, "-") != 0
           && g_strcmp0 (g_getenv ("OSTREE_IMA_TAR_READ_AHEAD"), "0") != 0)
@@ -592,12 +594,12 @@ remember_signed (const char *path, const char *checksum, gpointer user_data, GEr
  * object became: the branch now points at the new commit.  A cache is
  * never a reason to fail. */
 static void
-update_cache (ImaCommit *self)
+update_cache (ImaCommit *self, OstreeRepo *repo, const char *branch)
 {
   g_autoptr (GError) local_error = NULL;
   g_autofree char *root_tree = NULL;
-  if (!oima_resolve_commit (self->repo, self->branch, NULL, NULL, &root_tree, &local_error)
-      || !oima_tree_walk (self->repo, root_tree, remember_signed, self, NULL, &local_error)
+  if (!oima_resolve_commit (repo, branch, NULL, NULL, &root_tree, &local_error)
+      || !oima_tree_walk (repo, root_tree, remember_signed, self, NULL, &local_error)
       || !oima_sign_cache_save (self->cache, NULL, &local_error))
     {
       if (g_getenv ("OSTREE_IMA_DEBUG"))
@@ -612,8 +614,9 @@ ima_commit_end (OstreePluginCommit *commit, gboolean success)
   commit->plugin_data = NULL;
   if (self == NULL)
     return;
-  if (success && self->cache && self->branch && g_hash_table_size (self->source_of_path) > 0)
-    update_cache (self);
+  const char *branch = commit_branch (commit);
+  if (success && self->cache && branch && g_hash_table_size (self->source_of_path) > 0)
+    update_cache (self, commit->repo, branch);
   ima_commit_free (self);
 }
 

@@ -125,9 +125,9 @@ oima_cli_load_reuse (OstreeRepo *repo, OimaSigningKey *key, OimaHashAlgo algo, c
     }
   /* By default the target's current commit: a rebuild changes only what
    * changed, whatever the key type. */
-  gboolean found = FALSE;
   if (target_ref == NULL)
     return TRUE;
+  gboolean found = FALSE;
   if (!oima_sig_reuse_add_ref (reuse, repo, target_ref, &found, cancellable, error))
     return FALSE;
   if (found)
