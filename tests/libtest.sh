@@ -508,6 +508,17 @@ ostree_regular_files() {
   ostree --repo="$1" ls -R "$2" | awk '$1 ~ /^-/ {sub(/^[^\/]*\//, "/"); print}'
 }
 
+# ostree_file_objects REPO REV: "checksum path" of each regular file, sorted.
+ostree_file_objects() {
+  ostree --repo="$1" ls -R -C "$2" | awk '$1 ~ /^-/ {print $5, $6}' | LC_ALL=C sort
+}
+
+# ostree_objects_changed REPO_A REV_A REPO_B REV_B: how many regular files
+# of B have an object that A does not have at that path (churn).
+ostree_objects_changed() {
+  comm -13 <(ostree_file_objects "$1" "$2") <(ostree_file_objects "$3" "$4") | wc -l
+}
+
 # make_repo MODE REPO: init a repo.
 make_repo() {
   ostree --repo="$2" init --mode="$1" >/dev/null

@@ -81,9 +81,8 @@ timed() {
   t1=$(now)
   awk -v l="$label" -v a="$t0" -v b="$t1" 'BEGIN {printf "%s %.3f\n", l, b - a}' >>results
 }
-pairs() { ostree --repo="$1" ls -R -C "$2" | awk '$1 ~ /^-/ {print $5, $6}' | LC_ALL=C sort; }
 # changed LABEL REPO_A REV_A REPO_B REV_B: files of B whose object is not A's.
-changed() { echo "$1 $(comm -13 <(pairs "$2" "$3") <(pairs "$4" "$5") | wc -l)" >>objects; }
+changed() { echo "$1 $(ostree_objects_changed "$2" "$3" "$4" "$5")" >>objects; }
 
 # Repositories are hardlink copies of base; nothing is deleted while
 # measuring (bench_trash: ext4's recently_deleted).

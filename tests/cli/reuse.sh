@@ -19,11 +19,7 @@ for i in $(seq 1 40); do echo "program $i" > "tree/usr/bin/p$i"; done
 make_repo bare repo
 src=$(commit_tree repo src tree)
 
-# objects REPO REV: "checksum path" of each regular file.
-objects() { ostree --repo="$1" ls -R -C "$2" | awk '$1 ~ /^-/ {print $5, $6}' | sort; }
-# changed_in REPO_A REV_A REPO_B REV_B: files of B whose object A does not have there.
-changed_in() { comm -13 <(objects "$1" "$2") <(objects "$3" "$4") | wc -l; }
-changed() { changed_in repo "$1" repo "$2"; }
+changed() { ostree_objects_changed repo "$1" repo "$2"; }
 
 # The control: without reuse, ECDSA changes every object.
 run_ok first oima sign --repo=repo --key key.key.pem --no-cache "$src" signed
@@ -57,7 +53,7 @@ sed -i 's/program 7, fixed/program 7/' tree/usr/bin/p7
 fresh_src=$(ostree --repo=fresh commit -b src --tree=dir=tree --subject="test src" \
   --timestamp=2024-01-01T00:00:00Z)
 run_ok fresh oima sign --repo=fresh --key key.key.pem --reuse-from=prod "$fresh_src" build
-n=$(changed_in repo "$first" fresh build)
+n=$(ostree_objects_changed repo "$first" fresh build)
 info "unchanged rebuild in a fresh repo with --reuse-from: $n objects changed"
 [ "$n" = 0 ] || fatal "fresh repo rebuild changed $n objects"
 
@@ -119,7 +115,7 @@ if patched_ostree_with_plugin; then
     ostree --repo="fresh-$k" pull-local repo "$one" >/dev/null
     ostree --repo="fresh-$k" refs --create=prod "$one"
     four=$(pcommit "$k-four" "fresh-$k" "$k" -b build --tree=dir=tree --ima-reuse-from=prod)
-    n=$(changed_in repo "$one" "fresh-$k" "$four")
+    n=$(ostree_objects_changed repo "$one" "fresh-$k" "$four")
     info "$k: commit --ima-sign in a fresh repo with --ima-reuse-from: $n objects changed"
     [ "$n" = 0 ] || fatal "$k: fresh repo inline rebuild changed $n objects"
   done
