@@ -86,13 +86,12 @@ test_queue (void)
   remove_tree (dir);
 }
 
-/* A repeated digest is signed once, even with ECDSA (whose signatures
- * differ each time), but only recent digests are remembered: memory stays
- * bounded in the size of the tree. */
+/* Threads racing to sign one digest; each takes the next slot. */
 typedef struct
 {
   OimaDigestSigner *signer;
   const guint8 *digest;
+  gint next; /* atomic */
   GBytes *values[8];
 } RaceData;
 
@@ -100,12 +99,14 @@ static gpointer
 race_sign (gpointer data)
 {
   RaceData *race = data;
-  static gint next;
-  guint i = (guint)g_atomic_int_add (&next, 1);
+  guint i = (guint)g_atomic_int_add (&race->next, 1);
   race->values[i] = oima_digest_signer_sign (race->signer, NULL, NULL, race->digest, 32, NULL);
   return NULL;
 }
 
+/* A repeated digest is signed once, even with ECDSA (whose signatures
+ * differ each time), but only recent digests are remembered: memory stays
+ * bounded in the size of the tree. */
 static void
 test_digest_memo (void)
 {
@@ -145,7 +146,7 @@ test_digest_memo (void)
   /* Threads asking at once for one digest all get one value, made once
    * (one thread signs, the others wait for its value). */
   guint8 shared[32] = { 3 };
-  RaceData race = { signer, shared, { NULL } };
+  RaceData race = { signer, shared, 0, { NULL } };
   GThread *threads[G_N_ELEMENTS (race.values)];
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     threads[i] = g_thread_new ("race", race_sign, &race);
@@ -167,8 +168,8 @@ test_digest_memo (void)
   remove_tree (dir);
 }
 
-/* The tar read-ahead signs (or hands on) at most 1024 files more than the importer took,
- * then waits; each file taken lets it read one further. */
+/* The tar read-ahead signs (or hands on) at most 1024 files more than the
+ * importer took, then waits; each file taken lets it read one further. */
 static guint
 wait_n_hashed (OimaTarAhead *ahead, guint want)
 {
