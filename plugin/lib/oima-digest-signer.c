@@ -28,6 +28,7 @@ struct _OimaDigestSigner
   GHashTable *memo;  /* MemoEntry (key and value, owned by memo_order) */
   GQueue memo_order; /* oldest first */
   GCond signed_cond; /* a pending entry got its value or went */
+  guint n_waiting;   /* threads waiting on signed_cond */
   guint n_signed;
 };
 
@@ -144,7 +145,11 @@ oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const char 
   /* Another thread signing this digest: wait for its value (it may fail:
    * then the entry is gone and this thread signs). */
   while ((hit = g_hash_table_lookup (signer->memo, &probe)) && hit->ima == NULL)
-    g_cond_wait (&signer->signed_cond, &signer->lock);
+    {
+      signer->n_waiting++;
+      g_cond_wait (&signer->signed_cond, &signer->lock);
+      signer->n_waiting--;
+    }
   if (hit)
     {
       GBytes *cached = g_bytes_ref (hit->ima);
@@ -169,7 +174,9 @@ oima_digest_signer_sign (OimaDigestSigner *signer, const char *path, const char 
       g_queue_remove (&signer->memo_order, e);
       memo_entry_free (e);
     }
-  g_cond_broadcast (&signer->signed_cond);
+  /* (A broadcast is a system call even when nobody waits.) */
+  if (signer->n_waiting > 0)
+    g_cond_broadcast (&signer->signed_cond);
   g_mutex_unlock (&signer->lock);
   return ima;
 }

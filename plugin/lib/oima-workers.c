@@ -22,6 +22,8 @@ struct _OimaWorkers
   GCond cond;
   guint64 n_pushed;
   guint64 n_done;
+  guint n_waiting_all;     /* threads in wait_all: woken when all are done */
+  guint n_waiting_task;    /* threads in wait_task: woken by every task done */
   GHashTable *done;        /* tasks done and not yet waited for by wait_task */
   GError *error;           /* the first failure */
   GHashTable *task_errors; /* INDEPENDENT: task -> GError */
@@ -77,7 +79,10 @@ run_task (gpointer task, OimaWorkers *w)
   g_mutex_lock (&w->lock);
   w->n_done++;
   g_hash_table_add (w->done, task);
-  g_cond_broadcast (&w->cond);
+  /* Only wake whom this task concerns: waking wait_all on every task was
+   * a context switch a file, on cores the workers need. */
+  if (w->n_waiting_task > 0 || (w->n_waiting_all > 0 && w->n_done == w->n_pushed))
+    g_cond_broadcast (&w->cond);
   g_mutex_unlock (&w->lock);
 }
 
@@ -225,6 +230,7 @@ oima_workers_wait_all (OimaWorkers *workers, OimaWorkProgressFunc progress, gpoi
   OimaWorkers *w = workers;
   g_mutex_lock (&w->lock);
   gint64 next_report = g_get_monotonic_time () + PROGRESS_INTERVAL;
+  w->n_waiting_all++;
   while (w->n_done < w->n_pushed)
     {
       if (progress == NULL)
@@ -242,6 +248,7 @@ oima_workers_wait_all (OimaWorkers *workers, OimaWorkProgressFunc progress, gpoi
       progress (done, pushed, progress_data);
       g_mutex_lock (&w->lock);
     }
+  w->n_waiting_all--;
   /* Nobody will ask for these one by one. */
   g_hash_table_remove_all (w->done);
   GHashTableIter it;
@@ -262,9 +269,11 @@ oima_workers_wait_task (OimaWorkers *workers, gpointer task, GError **error)
   g_mutex_lock (&w->lock);
   /* A failure or cancellation ends the wait: queued tasks are skipped, and
    * the caller will not use the result. */
+  w->n_waiting_task++;
   while (!g_hash_table_contains (w->done, task) && w->error == NULL
          && !g_cancellable_is_cancelled (w->cancellable))
     g_cond_wait (&w->cond, &w->lock);
+  w->n_waiting_task--;
   g_hash_table_remove (w->done, task);
   GError *task_error = NULL;
   if (g_hash_table_steal_extended (w->task_errors, task, NULL, (gpointer *)&task_error))
