@@ -220,3 +220,20 @@ oima_hash_buffer (OimaHashAlgo algo, const void *data, gsize len, guint8 *out_di
     return oima_throw_openssl (error, "Updating digest");
   return digest_end (ctx, out_digest, out_len, error);
 }
+
+gboolean
+oima_hash_bytes_v (OimaHashAlgo algo, GBytes *const *parts, gsize n_parts, guint8 *out_digest,
+                   gsize *out_len, GError **error)
+{
+  g_autoptr (EVP_MD_CTX) ctx = digest_begin (algo, error);
+  if (ctx == NULL)
+    return FALSE;
+  for (gsize i = 0; i < n_parts; i++)
+    {
+      gsize len = 0;
+      const void *data = g_bytes_get_data (parts[i], &len);
+      if (len > 0 && !EVP_DigestUpdate (ctx, data, len))
+        return oima_throw_openssl (error, "Updating digest");
+    }
+  return digest_end (ctx, out_digest, out_len, error);
+}

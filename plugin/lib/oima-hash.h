@@ -45,10 +45,11 @@ gboolean oima_hash_algo_is_available (OimaHashAlgo algo);
  * (OIMA_ERROR_WEAK_HASH) if it is weak and not @allow_weak. */
 gboolean oima_hash_algo_check_signing (OimaHashAlgo algo, gboolean allow_weak, GError **error);
 
-/* Digest of everything readable from @stream (not closed). @out_digest must
- * hold OIMA_MAX_DIGEST_SIZE bytes; @out_len receives the digest length. */
 /* The OpenSSL digest for @algo, or NULL if this OpenSSL lacks it. */
 EVP_MD *oima_hash_algo_fetch_md (OimaHashAlgo algo);
+
+/* The digest functions below fill @out_digest, which must hold
+ * OIMA_MAX_DIGEST_SIZE bytes, and set @out_len to the digest's length. */
 
 /* Reads up to @len bytes into @buf: the count, 0 at the end, -1 with
  * @error set. */
@@ -58,11 +59,15 @@ typedef gssize (*OimaHashReadFunc) (gpointer data, guint8 *buf, gsize len,
 gboolean oima_hash_read (OimaHashAlgo algo, OimaHashReadFunc read_func, gpointer data,
                          guint8 *out_digest, gsize *out_len, GCancellable *cancellable,
                          GError **error);
+/* Digest of everything readable from @stream (not closed). */
 gboolean oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest,
                            gsize *out_len, GCancellable *cancellable, GError **error);
 gboolean oima_hash_fd (OimaHashAlgo algo, int fd, guint8 *out_digest, gsize *out_len,
                        GCancellable *cancellable, GError **error);
 gboolean oima_hash_buffer (OimaHashAlgo algo, const void *data, gsize len, guint8 *out_digest,
                            gsize *out_len, GError **error);
+/* Digest of @n_parts buffers, one after the other. */
+gboolean oima_hash_bytes_v (OimaHashAlgo algo, GBytes *const *parts, gsize n_parts,
+                            guint8 *out_digest, gsize *out_len, GError **error);
 
 G_END_DECLS

@@ -218,6 +218,69 @@ test_sign_keeps_commit (Fixture *f, gconstpointer data)
   g_assert_cmpstr (again, ==, signed_commit);
 }
 
+/* Every content object of @rev is stored under its checksum: the rewrite
+ * computes new objects' checksums itself, and ostree, given one, trusts it. */
+static guint
+assert_content_checksums (Fixture *f, const char *rev)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *commit = resolve (f, rev);
+  g_autoptr (GHashTable) reachable = NULL;
+  g_assert_true (ostree_repo_traverse_commit (f->repo, commit, 0, &reachable, NULL, &error));
+  g_assert_no_error (error);
+  GHashTableIter it;
+  gpointer key;
+  guint n = 0;
+  g_hash_table_iter_init (&it, reachable);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    {
+      const char *checksum;
+      OstreeObjectType type;
+      ostree_object_name_deserialize (key, &checksum, &type);
+      if (type != OSTREE_OBJECT_TYPE_FILE)
+        continue;
+      g_autoptr (GInputStream) in = NULL;
+      g_autoptr (GFileInfo) info = NULL;
+      g_autoptr (GVariant) xattrs = NULL;
+      g_assert_true (ostree_repo_load_file (f->repo, checksum, &in, &info, &xattrs, NULL, &error));
+      g_autofree guchar *csum = NULL;
+      g_assert_true (ostree_checksum_file_from_input (info, xattrs, in, OSTREE_OBJECT_TYPE_FILE,
+                                                      &csum, NULL, &error));
+      g_assert_no_error (error);
+      g_autofree char *actual = ostree_checksum_from_bytes (csum);
+      g_assert_cmpstr (actual, ==, checksum);
+      n++;
+    }
+  return n;
+}
+
+/* Small objects are checksummed from memory, large ones (over 4 MiB)
+ * streamed: both are stored under the checksum ostree computes. */
+static void
+test_object_checksums (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *lib = g_build_filename (f->dir, "tree", "usr", "lib", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (lib, 0755), ==, 0);
+  gsize big_len = 5 * 1024 * 1024 + 3;
+  g_autofree char *big = g_malloc (big_len);
+  for (gsize i = 0; i < big_len; i++)
+    big[i] = (char)(i * 7 + i / 4096);
+  g_autofree char *big_path = g_build_filename (lib, "big", NULL);
+  g_assert_true (g_file_set_contents (big_path, big, big_len, &error));
+  g_autofree char *src = commit_tree (f, "src", FALSE);
+
+  OimaCommitSignOptions opts = { .key = f->key, .algo = OIMA_HASH_SHA256, .n_jobs = 2 };
+  OimaCommitSignProgress stats = { 0 };
+  g_assert_true (oima_commit_sign (f->repo, "src", "signed", &opts, NULL, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.files.files_changed, ==, 4); /* a, b, empty, big */
+  /* a, b, empty, big and the symlink's object */
+  g_assert_cmpuint (assert_content_checksums (f, "signed"), ==, 5);
+  OimaCommitVerifyStats after = verify (f, f->trust, "signed");
+  g_assert_cmpuint (after.n_status[OIMA_VERIFY_VALID], ==, 5);
+}
+
 static void
 test_cache (Fixture *f, gconstpointer data)
 {
@@ -522,6 +585,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/signer/keeps-commit", Fixture, NULL, fixture_setup, test_sign_keeps_commit,
+              fixture_teardown);
+  g_test_add ("/signer/object-checksums", Fixture, NULL, fixture_setup, test_object_checksums,
               fixture_teardown);
   g_test_add ("/signer/cache", Fixture, NULL, fixture_setup, test_cache, fixture_teardown);
   g_test_add ("/signer/reuse-by-path", Fixture, NULL, fixture_setup, test_reuse_by_path,

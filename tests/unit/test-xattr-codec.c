@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "oima-hash.h"
 #include "oima-xattr-codec.h"
 #include "test-hex.h"
 
@@ -181,6 +182,30 @@ test_hash_algo_names (void)
   g_assert_cmpuint (oima_hash_algo_digest_size (OIMA_HASH_SHA224), ==, 28);
 }
 
+/* Buffers one after the other hash as their concatenation. */
+static void
+test_hash_bytes_v (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) ab = g_bytes_new_static ("ab", 2);
+  g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
+  g_autoptr (GBytes) c = g_bytes_new_static ("c", 1);
+  GBytes *parts[] = { ab, empty, c };
+  guint8 digest[OIMA_MAX_DIGEST_SIZE];
+  gsize len = 0;
+  g_assert_true (
+      oima_hash_bytes_v (OIMA_HASH_SHA256, parts, G_N_ELEMENTS (parts), digest, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, 32);
+  g_autoptr (GBytes) expected
+      = bytes_from_hex ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  g_assert_cmpmem (digest, len, g_bytes_get_data (expected, NULL), 32);
+  g_assert_true (oima_hash_bytes_v (OIMA_HASH_SHA256, NULL, 0, digest, &len, &error));
+  g_autoptr (GBytes) of_nothing
+      = bytes_from_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  g_assert_cmpmem (digest, len, g_bytes_get_data (of_nothing, NULL), 32);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -190,5 +215,6 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/decode-errors", test_decode_errors);
   g_test_add_func ("/codec/decode-v1-and-others", test_decode_v1_and_others);
   g_test_add_func ("/codec/hash-algo-names", test_hash_algo_names);
+  g_test_add_func ("/codec/hash-bytes-v", test_hash_bytes_v);
   return g_test_run ();
 }
