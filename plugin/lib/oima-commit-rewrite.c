@@ -101,7 +101,7 @@ read_small_file (GInputStream *in, guint64 size, GBytes **out_bytes, GCancellabl
 {
   g_autofree guint8 *buf = g_malloc (size ? size : 1);
   gsize n = 0;
-  if (!g_input_stream_read_all (in, buf, size, &n, cancellable, error))
+  if (!oima_input_stream_read_all (in, buf, size, &n, cancellable, error))
     return FALSE;
   if (n != size)
     return oima_throw (error, "Short read: %" G_GSIZE_FORMAT " of %" G_GUINT64_FORMAT " bytes", n,

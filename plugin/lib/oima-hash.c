@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <gio/gfiledescriptorbased.h>
 #include <openssl/evp.h>
 
 #include "oima-hash.h"
@@ -198,6 +199,10 @@ gboolean
 oima_hash_stream (OimaHashAlgo algo, GInputStream *stream, guint8 *out_digest, gsize *out_len,
                   GCancellable *cancellable, GError **error)
 {
+  /* (GUnixInputStream polls before every read.) */
+  if (G_IS_FILE_DESCRIPTOR_BASED (stream))
+    return oima_hash_fd (algo, g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (stream)),
+                         out_digest, out_len, cancellable, error);
   return oima_hash_read (algo, stream_read, stream, out_digest, out_len, cancellable, error);
 }
 

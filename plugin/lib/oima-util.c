@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <gio/gfiledescriptorbased.h>
+
 #include "oima-util.h"
 
 gboolean
@@ -100,4 +102,29 @@ oima_json_append_string (GString *out, const char *s)
         g_string_append_c (out, *p);
     }
   g_string_append_c (out, '"');
+}
+
+gboolean
+oima_input_stream_read_all (GInputStream *in, void *buf, gsize len, gsize *out_n,
+                            GCancellable *cancellable, GError **error)
+{
+  if (!G_IS_FILE_DESCRIPTOR_BASED (in))
+    return g_input_stream_read_all (in, buf, len, out_n, cancellable, error);
+  int fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (in));
+  gsize n = 0;
+  while (n < len)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      ssize_t r = read (fd, (guint8 *)buf + n, len - n);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return oima_throw_errno (error, "Reading content");
+      if (r == 0)
+        break;
+      n += (gsize)r;
+    }
+  *out_n = n;
+  return TRUE;
 }

@@ -58,6 +58,11 @@ oima_close_fdp (int *fdp)
 }
 #define oima_autofd __attribute__ ((cleanup (oima_close_fdp)))
 
+/* g_input_stream_read_all(), but a stream over a file descriptor is read
+ * with read(2) directly: GUnixInputStream polls before every read. */
+gboolean oima_input_stream_read_all (GInputStream *in, void *buf, gsize len, gsize *out_n,
+                                     GCancellable *cancellable, GError **error);
+
 /* Hex without separators, lower case. */
 char *oima_hex_encode (const guint8 *data, gsize len);
 
