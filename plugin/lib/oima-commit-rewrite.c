@@ -11,6 +11,7 @@
  */
 
 #include <string.h>
+#include <unistd.h>
 
 #include "oima-commit-rewrite.h"
 #include "oima-tree-walk.h"
@@ -51,8 +52,10 @@ typedef struct
   OstreeRepo *repo;
   const OimaCommitRewriteOptions *options;
   GHashTable *jobs; /* set of RewriteJob (by checksum), for selected paths */
-  GMutex lock;      /* protects stats during the parallel phase */
+  GMutex lock;      /* protects stats and bytes_written during the parallel phase */
   OimaCommitRewriteStats stats;
+  guint64 bytes_written; /* content of the objects written */
+  guint64 bytes_synced;  /* bytes_written at the last early syncfs */
 } Rewrite;
 
 const char *
@@ -325,6 +328,7 @@ rewrite_worker (gpointer task, gpointer user_data, GCancellable *cancellable, GE
   JobResult result = RESULT_KEPT;
   gboolean ok = rewrite_object (rw, &obj, &result, cancellable, error);
   guint64 hashed = obj.bytes_hashed;
+  guint64 size = obj.info ? g_file_info_get_size (obj.info) : 0;
   if (ok && obj.new_checksum)
     {
       ostree_checksum_inplace_to_bytes (obj.new_checksum, job->new_csum);
@@ -339,6 +343,8 @@ rewrite_worker (gpointer task, gpointer user_data, GCancellable *cancellable, GE
   g_mutex_lock (&rw->lock);
   rw->stats.files_done++;
   rw->stats.bytes_hashed += hashed;
+  if (result == RESULT_CHANGED || result == RESULT_CACHE_REJECTED)
+    rw->bytes_written += size;
   if (result == RESULT_KEPT)
     rw->stats.files_kept++;
   else
@@ -422,14 +428,29 @@ rewrite_tree (Rewrite *walk, const char *dirtree_csum, const char *path, GCancel
   return ostree_checksum_from_bytes (csum);
 }
 
+/* While the workers write objects, the calling thread only waits.  Every
+ * WRITEBACK_STEP bytes written it syncs the file system: the transaction's
+ * commit syncs it anyway (syncfs) before any object becomes visible, and
+ * then finds only the last objects to wait for, not the whole tree.
+ * Measured on minbase: the final syncfs took 9 ms instead of 232 ms, and
+ * the signing 1.49 s instead of 1.62 s (median of 6, interleaved). */
+#define WRITEBACK_STEP (48 * 1024 * 1024)
+
 static void
-report_progress (guint64 n_done, guint64 n_pushed, gpointer user_data)
+on_tick (guint64 n_done, guint64 n_pushed, gpointer user_data)
 {
   Rewrite *rw = user_data;
   g_mutex_lock (&rw->lock);
   OimaCommitRewriteStats snapshot = rw->stats;
+  guint64 written = rw->bytes_written;
   g_mutex_unlock (&rw->lock);
-  rw->options->progress (&snapshot, rw->options->progress_data);
+  if (written - rw->bytes_synced >= WRITEBACK_STEP && !ostree_repo_get_disable_fsync (rw->repo))
+    {
+      (void)syncfs (ostree_repo_get_dfd (rw->repo)); /* a failure is the commit's to report */
+      rw->bytes_synced = written;
+    }
+  if (rw->options->progress)
+    rw->options->progress (&snapshot, rw->options->progress_data);
 }
 
 static gboolean
@@ -450,7 +471,7 @@ run_transform (Rewrite *rw, GCancellable *cancellable, GError **error)
   g_hash_table_iter_init (&it, rw->jobs);
   while (g_hash_table_iter_next (&it, NULL, &job))
     oima_workers_push (workers, job);
-  return oima_workers_wait_all (workers, rw->options->progress ? report_progress : NULL, rw, error);
+  return oima_workers_wait_all (workers, on_tick, rw, error);
 }
 
 static gboolean
