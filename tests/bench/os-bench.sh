@@ -150,8 +150,8 @@ stat_of() { awk -v t="$1" -v l="$2" -v f="$3" '$1 == t && $2 == l {print $f}' re
 echo
 echo "## os-bench: $(date -u +%Y-%m-%d), $NCPU CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), RSA-2048, sha256, bare repository, median of $ROUNDS rounds, $([ $COLD = 1 ] && echo "cold page cache" || echo "warm page cache")"
 echo
-echo "| tree | files | MiB | variant | wall s | peak RSS MiB | ratio |"
-echo "|---|---|---|---|---|---|---|"
+echo "| tree | files | MiB | variant | wall s | peak RSS MiB | ratio | each round s |"
+echo "|---|---|---|---|---|---|---|---|"
 while read -r TREE nfiles bytes; do
   sign=$(stat_of "$TREE" sign 3)
   floor=$(awk -v b="$bytes" -v s="$sha_bps" -v n="$nfiles" -v r="$rsa_sps" -v c="$NCPU" \
@@ -168,8 +168,10 @@ while read -r TREE nfiles bytes; do
     commit-signed-*) ratio=$(awk -v a="$t" -v b="$(stat_of "$TREE" "commit-${v##*-}" 3)" 'BEGIN {printf "%.2fx the unsigned commit", a / b}') ;;
     *) ratio= ;;
     esac
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$TREE" "$nfiles" "$((bytes / 1048576))" "$v" "$t" \
-      "$(awk -v k="$rss" 'BEGIN {printf "%.0f", k / 1024}')" "$ratio"
+    # (Every round, in order: the spread says how far to trust the median.)
+    rounds=$(awk -v t="$TREE" -v l="$v" '$1 == t && $2 == l {printf "%s%s", sep, $3; sep = " "}' results)
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$TREE" "$nfiles" "$((bytes / 1048576))" "$v" "$t" \
+      "$(awk -v k="$rss" 'BEGIN {printf "%.0f", k / 1024}')" "$ratio" "$rounds"
   done
 done <trees
 
