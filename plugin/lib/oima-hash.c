@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <errno.h>
-#include <unistd.h>
-
 #include <gio/gfiledescriptorbased.h>
 #include <openssl/evp.h>
 
@@ -161,17 +158,7 @@ stream_read (gpointer data, guint8 *buf, gsize len, GCancellable *cancellable, G
 static gssize
 fd_read (gpointer data, guint8 *buf, gsize len, GCancellable *cancellable, GError **error)
 {
-  int fd = GPOINTER_TO_INT (data);
-  for (;;)
-    {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return -1;
-      ssize_t n = read (fd, buf, len);
-      if (n >= 0)
-        return n;
-      if (errno != EINTR)
-        return oima_throw_errno (error, "Reading content"), -1;
-    }
+  return oima_fd_read (GPOINTER_TO_INT (data), buf, len, cancellable, error);
 }
 
 gboolean

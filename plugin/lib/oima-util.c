@@ -104,6 +104,21 @@ oima_json_append_string (GString *out, const char *s)
   g_string_append_c (out, '"');
 }
 
+gssize
+oima_fd_read (int fd, void *buf, gsize len, GCancellable *cancellable, GError **error)
+{
+  for (;;)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return -1;
+      ssize_t n = read (fd, buf, len);
+      if (n >= 0)
+        return n;
+      if (errno != EINTR)
+        return oima_throw_errno (error, "Reading content"), -1;
+    }
+}
+
 gboolean
 oima_input_stream_read_all (GInputStream *in, void *buf, gsize len, gsize *out_n,
                             GCancellable *cancellable, GError **error)
@@ -114,13 +129,9 @@ oima_input_stream_read_all (GInputStream *in, void *buf, gsize len, gsize *out_n
   gsize n = 0;
   while (n < len)
     {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      ssize_t r = read (fd, (guint8 *)buf + n, len - n);
-      if (r < 0 && errno == EINTR)
-        continue;
+      gssize r = oima_fd_read (fd, (guint8 *)buf + n, len - n, cancellable, error);
       if (r < 0)
-        return oima_throw_errno (error, "Reading content");
+        return FALSE;
       if (r == 0)
         break;
       n += (gsize)r;

@@ -58,6 +58,10 @@ oima_close_fdp (int *fdp)
 }
 #define oima_autofd __attribute__ ((cleanup (oima_close_fdp)))
 
+/* One read(2) of up to @len bytes, retried on EINTR: the count, 0 at the
+ * end, -1 with @error set. */
+gssize oima_fd_read (int fd, void *buf, gsize len, GCancellable *cancellable, GError **error);
+
 /* g_input_stream_read_all(), but a stream over a file descriptor is read
  * with read(2) directly: GUnixInputStream polls before every read. */
 gboolean oima_input_stream_read_all (GInputStream *in, void *buf, gsize len, gsize *out_n,
