@@ -239,16 +239,9 @@ assert_content_checksums (Fixture *f, const char *rev)
       ostree_object_name_deserialize (key, &checksum, &type);
       if (type != OSTREE_OBJECT_TYPE_FILE)
         continue;
-      g_autoptr (GInputStream) in = NULL;
-      g_autoptr (GFileInfo) info = NULL;
-      g_autoptr (GVariant) xattrs = NULL;
-      g_assert_true (ostree_repo_load_file (f->repo, checksum, &in, &info, &xattrs, NULL, &error));
-      g_autofree guchar *csum = NULL;
-      g_assert_true (ostree_checksum_file_from_input (info, xattrs, in, OSTREE_OBJECT_TYPE_FILE,
-                                                      &csum, NULL, &error));
+      /* ostree's own check: it checksums the object and compares. */
+      g_assert_true (ostree_repo_fsck_object (f->repo, type, checksum, NULL, &error));
       g_assert_no_error (error);
-      g_autofree char *actual = ostree_checksum_from_bytes (csum);
-      g_assert_cmpstr (actual, ==, checksum);
       n++;
     }
   return n;
