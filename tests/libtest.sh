@@ -458,41 +458,42 @@ assert_ref_unchanged() {
 # ostree_ls_x REPO REV PATH: the `ostree ls -X` line of one path.
 ostree_ls_x() { ostree --repo="$1" ls -X "$2" -- "$3"; }
 
+# The xattrs printed by `ostree ls -X` (GVariant text of a(ayay)), parsed
+# by Python: prints "NAME<TAB>HEX" per xattr, in stored order.  GVariant
+# prints an ay either as [byte 0x.., ...] or, when it ends in its only NUL,
+# as a bytestring b'...' or b"..." with C escapes (\ooo, \n, \', ...)
+# and without that NUL.  A random signature takes the bytestring form about
+# once in 700, so both forms are decoded, escapes included.  A name that is
+# not NUL-terminated is printed as "<NONUL>" and its hex.
+_ostree_ls_xattrs() {
+  ostree --repo="$1" ls -X "$2" -- "$3" | "$PYTHON" -c '
+import ast, re, sys
+line = sys.stdin.read()
+inner = line[line.index("{"):line.rindex("}")]
+ay = r"b\x27(?:[^\x27\\]|\\.)*\x27|b\x22(?:[^\x22\\]|\\.)*\x22|\[[^\]]*\]"
+def decode(t):
+    if t.startswith("["):
+        return bytes(int(x.strip(), 16) for x in t[1:-1].replace("byte", "").split(",") if x.strip()), False
+    return ast.literal_eval(t) + b"\0", True
+for m in re.finditer(r"\((" + ay + r"), (" + ay + r")\)", inner):
+    name, terminated = decode(m.group(1))
+    value, _ = decode(m.group(2))
+    shown = name[:-1].decode("latin-1") if terminated else "<NONUL>" + name.hex()
+    print(shown + "\t" + value.hex())
+'
+}
+
 # ostree_xattr_hex REPO REV PATH [NAME]: value of NAME (security.ima) in the
-# committed object's xattrs, hex, or nothing (status 1) if absent.  Reads the
-# GVariant text printed by `ostree ls -X`; a name printed as b'...' is
-# NUL-terminated (GVariant only uses that form for bytestrings ending in NUL).
+# committed object's xattrs, hex, or nothing (status 1) if absent.
 ostree_xattr_hex() {
   local repo=$1 rev=$2 path=$3 name=${4:-security.ima}
-  ostree --repo="$repo" ls -X "$rev" -- "$path" | "$PYTHON" -c '
-import re, sys
-name = sys.argv[1]
-line = sys.stdin.read()
-for m in re.finditer(r"\(b\x27([^\x27]*)\x27, (?:\[(?:byte )?([^\]]*)\]|b\x27([^\x27]*)\x27)\)", line):
-    if m.group(1) != name:
-        continue
-    if m.group(2) is not None:
-        vals = [int(x.strip(), 16) for x in m.group(2).split(",") if x.strip()]
-        print(bytes(vals).hex())
-    else:
-        # value printed as a NUL-terminated bytestring
-        print(m.group(3).encode("latin-1").hex() + "00")
-    sys.exit(0)
-sys.exit(1)
-' "$name"
+  _ostree_ls_xattrs "$repo" "$rev" "$path" | awk -F '\t' -v n="$name" '$1 == n {print $2; found = 1; exit} END {exit !found}'
 }
 
 # ostree_xattr_names REPO REV PATH: xattr names of an object, one per line,
-# in stored order.  A name not NUL-terminated shows as "<NONUL>[bytes]".
+# in stored order.  A name not NUL-terminated shows as "<NONUL>HEX".
 ostree_xattr_names() {
-  ostree --repo="$1" ls -X "$2" -- "$3" | "$PYTHON" -c '
-import re, sys
-line = sys.stdin.read()
-inner = line[line.index("{"):line.rindex("}")]
-for m in re.finditer(r"\((b\x27[^\x27]*\x27|\[[^\]]*\]), ", inner):
-    t = m.group(1)
-    print(t[2:-1] if t.startswith("b\x27") else "<NONUL>" + t)
-'
+  _ostree_ls_xattrs "$1" "$2" "$3" | cut -f1
 }
 
 # Content checksum of a file in a commit.

@@ -10,7 +10,10 @@ import re
 import sys
 
 LINE = re.compile(r"^([-dl])(\d+) (\d+) (\d+) +(\d+) \{ (.*) \} (/.*?)(?: -> (.*))?$")
-XATTR = re.compile(r"\((b'(?:[^'\\]|\\.)*'|\[[^\]]*\]), (\[[^\]]*\]|b'(?:[^'\\]|\\.)*'|@ay \[\])\)")
+# A value is [byte 0x.., ...], or a bytestring when it ends in its only NUL:
+# b'...', or b"..." when it holds a quote.
+XATTR = re.compile(r"\((b'(?:[^'\\]|\\.)*'|\[[^\]]*\]), "
+                   r"(\[[^\]]*\]|b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\"|@ay \[\])\)")
 
 
 def parse(path):

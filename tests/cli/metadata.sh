@@ -37,7 +37,10 @@ s = sys.stdin.read().strip()
 rb = r"\x27ostree\.ref-binding\x27: <\[[^\]]*\]>"
 s = re.sub(", " + rb, "", s)
 s = re.sub(rb + "(, )?", "", s)
-m = re.match(r"^(.*, uint64 \d+), (\[byte [^\]]*\]|b\x27[^\x27]*\x27), (\[byte [^\]]*\]|b\x27[^\x27]*\x27)\)$", s, re.S)
+# a checksum ending in its only NUL prints as a bytestring, b"..." if it
+# holds a quote
+csum = r"(\[(?:byte )?[^\]]*\]|b\x27(?:[^\x27\\]|\\.)*\x27|b\x22(?:[^\x22\\]|\\.)*\x22)"
+m = re.match(r"^(.*, uint64 \d+), " + csum + ", " + csum + r"\)$", s, re.S)
 if not m:
     sys.exit("cannot parse raw commit: " + s[:200])
 head = m.group(1)
