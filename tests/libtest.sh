@@ -469,6 +469,8 @@ _ostree_ls_xattrs() {
   ostree --repo="$1" ls -X "$2" -- "$3" | "$PYTHON" -c '
 import ast, re, sys
 line = sys.stdin.read()
+if "{" not in line:
+    sys.exit(1)  # ostree ls failed: it said why
 inner = line[line.index("{"):line.rindex("}")]
 ay = r"b\x27(?:[^\x27\\]|\\.)*\x27|b\x22(?:[^\x22\\]|\\.)*\x22|\[[^\]]*\]"
 def decode(t):

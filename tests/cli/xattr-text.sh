@@ -29,6 +29,11 @@ assert_streq "$(ostree_xattr_hex repo "$rev" /f)" 03275c00 "security.ima value"
 if ostree_xattr_hex repo "$rev" /f user.absent >/dev/null; then
   fatal "an absent xattr must fail"
 fi
+if ostree_xattr_hex repo "$rev" /absent >/dev/null 2>absent.err; then
+  fatal "an absent path must fail"
+fi
+grep -q "No such file" absent.err || fatal "ostree's own error expected: $(cat absent.err)"
+! grep -q Traceback absent.err || fatal "the parser must not crash: $(cat absent.err)"
 assert_streq "$(ostree_xattr_names repo "$rev" /f | tr '\n' ' ')" \
   "security.ima user.array user.bytestring " "names in stored order"
 
