@@ -113,18 +113,27 @@ read_small_file (GInputStream *in, guint64 size, GBytes **out_bytes, GCancellabl
   return TRUE;
 }
 
+/* A small content still unread is read into memory, once, for the hash
+ * and the write to share. */
+static gboolean
+keep_small_content (OimaRewriteObject *object, GCancellable *cancellable, GError **error)
+{
+  guint64 size = g_file_info_get_size (object->info);
+  if (object->content != NULL || object->in == NULL || size > SMALL_FILE_MAX)
+    return TRUE;
+  if (!read_small_file (object->in, size, &object->content, cancellable, error))
+    return FALSE;
+  g_clear_object (&object->in);
+  return TRUE;
+}
+
 gboolean
 oima_rewrite_object_hash (OimaRewriteObject *object, OimaHashAlgo algo, guint8 *out_digest,
                           gsize *out_len, GCancellable *cancellable, GError **error)
 {
-  guint64 size = g_file_info_get_size (object->info);
-  if (object->content == NULL && object->in != NULL && size <= SMALL_FILE_MAX)
-    {
-      if (!read_small_file (object->in, size, &object->content, cancellable, error))
-        return FALSE;
-      g_clear_object (&object->in);
-    }
-  object->bytes_hashed += size;
+  if (!keep_small_content (object, cancellable, error))
+    return FALSE;
+  object->bytes_hashed += g_file_info_get_size (object->info);
   if (object->content != NULL)
     {
       gsize len = 0;
@@ -226,13 +235,8 @@ static gboolean
 write_new_object (OimaRewriteObject *obj, GVariant *new_xattrs, GCancellable *cancellable,
                   GError **error)
 {
-  guint64 size = g_file_info_get_size (obj->info);
-  if (obj->content == NULL && obj->in != NULL && size <= SMALL_FILE_MAX)
-    {
-      if (!read_small_file (obj->in, size, &obj->content, cancellable, error))
-        return FALSE;
-      g_clear_object (&obj->in);
-    }
+  if (!keep_small_content (obj, cancellable, error))
+    return FALSE;
   if (obj->content != NULL)
     return write_object_from_memory (obj, new_xattrs, cancellable, error);
 
