@@ -466,7 +466,7 @@ ostree_ls_x() { ostree --repo="$1" ls -X "$2" -- "$3"; }
 # once in 700, so both forms are decoded, escapes included.  A name that is
 # not NUL-terminated is printed as "<NONUL>" and its hex.
 _ostree_ls_xattrs() {
-  ostree --repo="$1" ls -X "$2" -- "$3" | "$PYTHON" -c '
+  ostree_ls_x "$1" "$2" "$3" | "$PYTHON" -c '
 import ast, re, sys
 line = sys.stdin.read()
 if "{" not in line:
